@@ -1,0 +1,70 @@
+/** Severity of a finding; `critical` outranks `warning`. */
+export type Severity = 'warning' | 'critical';
+
+/** Stable finding codes (see README "Codes"). */
+export const problemCodes = [
+  'EXPIRED',
+  'NOT_YET_VALID',
+  'EXPIRES_SOON',
+  'CHAIN_EXPIRES_SOON',
+  'CHAIN_INCOMPLETE',
+  'UNTRUSTED',
+  'SELF_SIGNED',
+  'HOSTNAME_MISMATCH',
+  'WEAK_KEY',
+  'WEAK_SIGNATURE',
+  'LEGACY_TLS',
+  'STARTTLS_NOT_OFFERED',
+  'STARTTLS_REJECTED',
+] as const;
+
+export type ProblemCode = (typeof problemCodes)[number];
+
+/** One finding about an endpoint. */
+export interface Problem {
+  code: ProblemCode;
+  severity: Severity;
+  message: string;
+}
+
+/** What certwatch reports about one certificate. */
+export interface CertificateInfo {
+  subject: string;
+  issuer: string;
+  sans: string[];
+  /** ISO 8601 */
+  notBefore: string;
+  /** ISO 8601 */
+  notAfter: string;
+  /** Whole days until notAfter (negative once expired), rounded down. */
+  daysLeft: number;
+  serialNumber: string;
+  /** Upper-case hex pairs joined by ":" (as Node and openssl print it). */
+  fingerprint256: string;
+  keyType: string;
+  keyBits: number;
+  signatureAlgorithm: string;
+  selfSigned: boolean;
+}
+
+/** What the judge needs: the chain exactly as sent and how it was negotiated. */
+export interface JudgeInput {
+  /** DER certificates as the server sent them, leaf first. */
+  chain: Buffer[];
+  /** Negotiated protocol as Node names it, e.g. "TLSv1.3". */
+  tlsVersion: string;
+  /** Name to match the leaf against: the SNI name, or the IP address probed when none. */
+  expectedName: string;
+  now: Date;
+  warnDays: number;
+  critDays: number;
+}
+
+/** The verdict on one endpoint's certificate. */
+export interface Judgement {
+  certificate: CertificateInfo;
+  chain: CertificateInfo[];
+  trusted: boolean;
+  hostnameMatch: boolean;
+  problems: Problem[];
+}

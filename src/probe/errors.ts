@@ -1,0 +1,88 @@
+/** Stable codes for failures where no certificate was obtained (see README "Codes"). */
+export const errorCodes = [
+  'DNS_FAILED',
+  'CONNECT_REFUSED',
+  'CONNECT_TIMEOUT',
+  'TIMEOUT',
+  'PROTOCOL_ERROR',
+  'TLS_HANDSHAKE_FAILED',
+  'BLOCKED_TARGET',
+  'STARTTLS_NOT_OFFERED',
+  'STARTTLS_REJECTED',
+] as const;
+
+export type ProbeErrorCode = (typeof errorCodes)[number];
+
+/** Where the failure happened, so a message can name host, port and step. */
+export interface ProbeErrorContext {
+  host?: string;
+  port?: number;
+  address?: string;
+  step?: string;
+}
+
+/**
+ * A probe failure with a stable `code`, a human message naming host, port and step,
+ * and the original error as `cause`.
+ */
+export class ProbeError extends Error {
+  override readonly name = 'ProbeError';
+  readonly code: ProbeErrorCode;
+  readonly step: string | undefined;
+  readonly hint: string | undefined;
+
+  constructor(
+    code: ProbeErrorCode,
+    detail: string,
+    options: { step?: string; hint?: string; cause?: unknown } = {},
+  ) {
+    super(detail, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.step = options.step;
+    this.hint = options.hint;
+  }
+
+  /** The message as shown to a user: detail, then the step, then the hint. */
+  describe(where: ProbeErrorContext = {}): string {
+    const at = where.host === undefined ? '' : `${formatHostPort(where.host, where.port)}: `;
+    const step = this.step === undefined ? '' : ` (during ${this.step})`;
+    const hint = this.hint === undefined ? '' : `; ${this.hint}`;
+    return `${at}${this.message}${step}${hint}`;
+  }
+}
+
+/** Thrown by dialects when the server did not advertise the upgrade. */
+export function notOffered(protocol: string, detail: string, step: string): ProbeError {
+  return new ProbeError('STARTTLS_NOT_OFFERED', `${protocol} server does not offer TLS: ${detail}`, {
+    step,
+  });
+}
+
+/** Thrown by dialects when the server refused the upgrade command. */
+export function rejected(protocol: string, reply: string, step: string): ProbeError {
+  return new ProbeError(
+    'STARTTLS_REJECTED',
+    `${protocol} server refused the TLS upgrade: ${printable(reply)}`,
+    { step },
+  );
+}
+
+/** Thrown by dialects when the reply is not the protocol at all. */
+export function protocolError(detail: string, step: string, hint?: string): ProbeError {
+  return new ProbeError('PROTOCOL_ERROR', detail, hint === undefined ? { step } : { step, hint });
+}
+
+/** `host:port` with IPv6 literals in brackets. */
+export function formatHostPort(host: string, port?: number): string {
+  const h = host.includes(':') ? `[${host}]` : host;
+  return port === undefined ? h : `${h}:${port}`;
+}
+
+/** Server text made safe to quote in a message: control bytes escaped, length capped. */
+export function printable(text: string | Buffer, max = 120): string {
+  const s = typeof text === 'string' ? text : text.toString('latin1');
+  const escaped = s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
+    c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
+  );
+  return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
+}

@@ -1,0 +1,113 @@
+import type { Socket } from 'node:net';
+import { connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
+import { ProbeError } from './errors.ts';
+
+/** What the handshake captured: the chain as sent, version and cipher. */
+export interface TlsCapture {
+  chain: Buffer[];
+  version: string;
+  cipher: string;
+}
+
+/**
+ * One client context for every probe: verification is done by the judge, so the context
+ * accepts anything the server offers, down to TLS 1.0 and weak keys (to report them).
+ * `ca: []` leaves its store empty, so Node cannot splice issuers from any store into the
+ * chain we read back: what getPeerCertificate(true) returns is then only what was sent.
+ */
+export function createProbeContext(): SecureContext {
+  return createSecureContext({
+    minVersion: 'TLSv1',
+    ciphers: 'ALL:@SECLEVEL=0',
+    ca: [],
+  });
+}
+
+/** Upgrades a connected socket to TLS and captures what the server presented. */
+export function handshake(
+  socket: Socket,
+  servername: string,
+  context: SecureContext,
+  signal: AbortSignal,
+): Promise<TlsCapture> {
+  return new Promise<TlsCapture>((resolve, reject) => {
+    const tls = tlsConnect({
+      socket,
+      secureContext: context,
+      rejectUnauthorized: false,
+      // SNI must be a name, never an IP literal (RFC 6066 section 3).
+      ...(servername === '' ? {} : { servername }),
+    });
+    const fail = (err: ProbeError): void => {
+      cleanup();
+      tls.destroy();
+      reject(err);
+    };
+    const onError = (err: Error): void => fail(classify(err));
+    const onClose = (): void =>
+      fail(new ProbeError('TLS_HANDSHAKE_FAILED', 'server closed the connection during the TLS handshake', { step: 'TLS handshake' }));
+    const onAbort = (): void =>
+      fail(new ProbeError('TIMEOUT', 'TLS handshake not finished before the deadline', { step: 'TLS handshake' }));
+    const cleanup = (): void => {
+      tls.off('error', onError);
+      tls.off('close', onClose);
+      signal.removeEventListener('abort', onAbort);
+    };
+    tls.on('error', onError);
+    tls.on('close', onClose);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    tls.once('secureConnect', () => {
+      cleanup();
+      const capture: TlsCapture = {
+        chain: sentChain(tls.getPeerCertificate(true)),
+        version: tls.getProtocol() ?? 'unknown',
+        cipher: tls.getCipher()?.standardName ?? 'unknown',
+      };
+      // Errors after the handshake (a late alert, a reset) no longer matter.
+      tls.on('error', () => {});
+      tls.end();
+      setTimeout(() => tls.destroy(), 1000).unref();
+      if (capture.chain.length === 0) {
+        reject(new ProbeError('TLS_HANDSHAKE_FAILED', 'server sent no certificate', { step: 'TLS handshake' }));
+      } else {
+        resolve(capture);
+      }
+    });
+  });
+}
+
+/** Walks Node's issuer links (built from the sent chain only) until a repeat. */
+function sentChain(leaf: PeerCertificate | Record<string, never>): Buffer[] {
+  const out: Buffer[] = [];
+  const seen = new Set<string>();
+  let cur = leaf as Partial<DetailedCert>;
+  while (cur.raw !== undefined && cur.fingerprint256 !== undefined && !seen.has(cur.fingerprint256)) {
+    seen.add(cur.fingerprint256);
+    out.push(cur.raw);
+    cur = cur.issuerCertificate ?? {};
+  }
+  return out;
+}
+
+interface DetailedCert {
+  raw: Buffer;
+  fingerprint256: string;
+  issuerCertificate?: DetailedCert;
+}
+
+const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
+
+function classify(err: Error): ProbeError {
+  const msg = err.message;
+  if (plaintextReply.test(msg)) {
+    return new ProbeError('TLS_HANDSHAKE_FAILED', `server did not answer with TLS (${msg})`, {
+      step: 'TLS handshake',
+      hint: 'the port may speak plaintext first: try --mode starttls or --protocol',
+      cause: err,
+    });
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  const detail = code === 'ECONNRESET' ? 'connection reset by server' : msg;
+  return new ProbeError('TLS_HANDSHAKE_FAILED', `TLS handshake failed: ${detail}`, { step: 'TLS handshake', cause: err });
+}
