@@ -19,7 +19,9 @@ const list = z.string().transform((v) =>
     .filter((s) => s !== ''),
 );
 const cronExpr = z.string().refine((v) => cron.validate(v), { message: 'not a valid cron expression (node-cron syntax)' });
-const days = list.pipe(z.array(z.coerce.number().int().min(0).max(3650)).min(1));
+const days = list.pipe(
+  z.array(z.string().regex(/^\d{1,4}$/, 'expected whole days').transform(Number).pipe(z.number().max(3650))).min(1),
+);
 const cidr = z.string().refine(
   (v) => {
     const [addr, bits, extra] = v.split('/');
