@@ -1,0 +1,24 @@
+// Who may talk to the bot. A public Telegram bot can be found and added to any group, so the
+// operator names the chats (and on Slack optionally the channels and users) it serves.
+
+/** Allow-lists; an absent or empty list does not restrict. */
+export interface AccessOptions {
+  /** Telegram chat ids or Slack channel ids. */
+  channels?: readonly string[];
+  /** Slack user ids (or Telegram user ids). */
+  users?: readonly string[];
+}
+
+/** Says whether a user in a channel may use the bot. */
+export type AccessCheck = (who: { channelId: string; userId: string }) => boolean;
+
+/** Builds an access check from allow-lists (ids are compared as trimmed strings). */
+export function createAccessControl(options: AccessOptions = {}): AccessCheck {
+  const set = (list: readonly string[] | undefined): Set<string> | null => {
+    const ids = (list ?? []).map((id) => id.trim()).filter((id) => id !== '');
+    return ids.length === 0 ? null : new Set(ids);
+  };
+  const channels = set(options.channels);
+  const users = set(options.users);
+  return ({ channelId, userId }) => (channels === null || channels.has(channelId)) && (users === null || users.has(userId));
+}

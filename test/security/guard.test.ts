@@ -1,0 +1,47 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { IncomingCommand } from '../../src/chat/types.ts';
+import { createAccessControl } from '../../src/security/access.ts';
+import { createCommandGuard } from '../../src/security/guard.ts';
+import { createCheckRateLimiter } from '../../src/security/rate-limit.ts';
+
+const cmd = (name: string, text = '', channelId = 'C1', userId = 'U1'): IncomingCommand => ({
+  channel: { platform: 'telegram', channelId },
+  user: { id: userId },
+  name,
+  text,
+});
+
+test('access: empty allow-lists admit everyone, set lists admit only their members', () => {
+  assert.equal(createAccessControl()({ channelId: 'x', userId: 'y' }), true);
+  assert.equal(createAccessControl({ channels: [' '] })({ channelId: 'x', userId: 'y' }), true);
+  const only = createAccessControl({ channels: ['-100123', ' 42 '], users: ['U1'] });
+  assert.equal(only({ channelId: '42', userId: 'U1' }), true);
+  assert.equal(only({ channelId: '-100123', userId: 'U2' }), false);
+  assert.equal(only({ channelId: '43', userId: 'U1' }), false);
+});
+
+test('guard: refuses a stranger chat with a short ephemeral reply', () => {
+  const guard = createCommandGuard({ access: createAccessControl({ channels: ['C1'] }) });
+  assert.equal(guard(cmd('list')), null);
+  const refusal = guard(cmd('list', '', 'C9'));
+  assert.equal(refusal?.status, 'error');
+  assert.equal(refusal?.ephemeral, true);
+  assert.match(refusal?.title ?? '', /not enabled/);
+});
+
+test('guard: refuses over-long arguments before dispatch', () => {
+  const guard = createCommandGuard({ maxArgLength: 10 });
+  assert.equal(guard(cmd('add', 'a'.repeat(10))), null);
+  assert.match(guard(cmd('add', 'a'.repeat(11)))?.title ?? '', /too long/);
+});
+
+test('guard: rate-limits on-demand checks only, with a clear retry time', () => {
+  const guard = createCommandGuard({
+    limiter: createCheckRateLimiter({ perUser: { capacity: 1, refillMs: 90_000 }, perChannel: { capacity: 5, refillMs: 1000 }, now: () => 0 }),
+  });
+  assert.equal(guard(cmd('check', 'all')), null);
+  assert.match(guard(cmd('check', 'all'))?.title ?? '', /too often\. Try again in 90 s/);
+  assert.equal(guard(cmd('list')), null, 'list is not rate-limited');
+  assert.equal(guard(cmd('check', 'x', 'C1', 'U2')), null, 'another user still may');
+});
