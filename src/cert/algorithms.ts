@@ -1,0 +1,86 @@
+import type { KeyObject } from 'node:crypto';
+
+/** A signature algorithm: its OpenSSL name and the digest it signs with. */
+interface SignatureAlgorithm {
+  name: string;
+  hash: string | null;
+}
+
+// OpenSSL's names for the signature algorithms seen on the public internet (RFC 3279,
+// RFC 4055, RFC 5758, RFC 8410). RSASSA-PSS carries its digest in parameters; it is named
+// without one here since PSS was never deployed with SHA-1 or MD5 by public CAs.
+const signatureAlgorithms: Record<string, SignatureAlgorithm> = {
+  '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', hash: 'MD2' },
+  '1.2.840.113549.1.1.3': { name: 'md4WithRSAEncryption', hash: 'MD4' },
+  '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', hash: 'MD5' },
+  '1.2.840.113549.1.1.5': { name: 'sha1WithRSAEncryption', hash: 'SHA-1' },
+  '1.2.840.113549.1.1.10': { name: 'rsassaPss', hash: null },
+  '1.2.840.113549.1.1.11': { name: 'sha256WithRSAEncryption', hash: 'SHA-256' },
+  '1.2.840.113549.1.1.12': { name: 'sha384WithRSAEncryption', hash: 'SHA-384' },
+  '1.2.840.113549.1.1.13': { name: 'sha512WithRSAEncryption', hash: 'SHA-512' },
+  '1.2.840.113549.1.1.14': { name: 'sha224WithRSAEncryption', hash: 'SHA-224' },
+  '1.2.840.10045.4.1': { name: 'ecdsa-with-SHA1', hash: 'SHA-1' },
+  '1.2.840.10045.4.3.1': { name: 'ecdsa-with-SHA224', hash: 'SHA-224' },
+  '1.2.840.10045.4.3.2': { name: 'ecdsa-with-SHA256', hash: 'SHA-256' },
+  '1.2.840.10045.4.3.3': { name: 'ecdsa-with-SHA384', hash: 'SHA-384' },
+  '1.2.840.10045.4.3.4': { name: 'ecdsa-with-SHA512', hash: 'SHA-512' },
+  '1.2.840.10040.4.3': { name: 'dsaWithSHA1', hash: 'SHA-1' },
+  '2.16.840.1.101.3.4.3.2': { name: 'dsa_with_SHA256', hash: 'SHA-256' },
+  '1.3.101.112': { name: 'ED25519', hash: null },
+  '1.3.101.113': { name: 'ED448', hash: null },
+};
+
+/** Names and digest of a signature algorithm OID (the OID itself when unknown). */
+export function signatureAlgorithm(oid: string | null): SignatureAlgorithm {
+  if (oid === null) return { name: 'unknown', hash: null };
+  return signatureAlgorithms[oid] ?? { name: oid, hash: null };
+}
+
+/** Digests with practical collisions (SHAttered 2017 for SHA-1; MD5 since 2004). */
+export function isWeakHash(hash: string | null): boolean {
+  return hash === 'SHA-1' || hash === 'MD5' || hash === 'MD4' || hash === 'MD2';
+}
+
+const keyTypeNames: Record<string, string> = {
+  rsa: 'RSA',
+  'rsa-pss': 'RSA-PSS',
+  ec: 'EC',
+  dsa: 'DSA',
+  ed25519: 'Ed25519',
+  ed448: 'Ed448',
+  x25519: 'X25519',
+  x448: 'X448',
+};
+
+const curveBits: Record<string, number> = {
+  prime192v1: 192,
+  secp224r1: 224,
+  prime256v1: 256,
+  secp256k1: 256,
+  secp384r1: 384,
+  secp521r1: 521,
+};
+
+/** Key type as people write it ('RSA', 'EC', 'Ed25519') and its size in bits. */
+export function describeKey(key: KeyObject): { keyType: string; keyBits: number } {
+  const type = key.asymmetricKeyType ?? 'unknown';
+  const details = key.asymmetricKeyDetails ?? {};
+  const keyType = keyTypeNames[type] ?? type;
+  if (details.modulusLength !== undefined) return { keyType, keyBits: details.modulusLength };
+  if (details.namedCurve !== undefined) {
+    const digits = /(\d{3})/.exec(details.namedCurve);
+    return { keyType, keyBits: curveBits[details.namedCurve] ?? Number(digits?.[1] ?? 0) };
+  }
+  if (type === 'ed25519' || type === 'x25519') return { keyType, keyBits: 256 };
+  if (type === 'ed448' || type === 'x448') return { keyType, keyBits: 448 };
+  return { keyType, keyBits: 0 };
+}
+
+/** Why a key is too weak, or null: RSA/DSA below 2048 bits, EC below 256 (NIST SP 800-131A). */
+export function keyWeakness(keyType: string, keyBits: number): string | null {
+  if ((keyType === 'RSA' || keyType === 'RSA-PSS' || keyType === 'DSA') && keyBits < 2048) {
+    return `a ${keyBits}-bit ${keyType} key (below 2048)`;
+  }
+  if (keyType === 'EC' && keyBits < 256) return `a ${keyBits}-bit EC key (below 256)`;
+  return null;
+}

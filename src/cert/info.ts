@@ -1,0 +1,96 @@
+import { X509Certificate } from 'node:crypto';
+import { describeKey, signatureAlgorithm } from './algorithms.ts';
+import { signatureAlgorithmOid } from './der.ts';
+import type { CertificateInfo } from './types.ts';
+
+const DAY_MS = 86_400_000;
+
+/** A parsed certificate with what path building and reporting need, computed once. */
+export class Cert {
+  readonly x509: X509Certificate;
+  /** Node's multi-line DN text: equal DNs print equal, so it serves as an index key. */
+  readonly subjectKey: string;
+  readonly issuerKey: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  private selfSignedMemo: boolean | undefined;
+  private sigMemo: ReturnType<typeof signatureAlgorithm> | undefined;
+
+  constructor(readonly der: Buffer) {
+    this.x509 = new X509Certificate(der);
+    this.subjectKey = this.x509.subject;
+    this.issuerKey = this.x509.issuer;
+    this.notBefore = new Date(this.x509.validFrom);
+    this.notAfter = new Date(this.x509.validTo);
+  }
+
+  /** Subject and issuer names are equal (RFC 5280 section 6.1 "self-issued"). */
+  get selfIssued(): boolean {
+    return this.subjectKey === this.issuerKey;
+  }
+
+  /** Self-issued and signed by its own key. */
+  get selfSigned(): boolean {
+    this.selfSignedMemo ??= this.selfIssued && this.x509.checkIssued(this.x509) && this.x509.verify(this.x509.publicKey);
+    return this.selfSignedMemo;
+  }
+
+  get signature(): ReturnType<typeof signatureAlgorithm> {
+    this.sigMemo ??= signatureAlgorithm(signatureAlgorithmOid(this.der));
+    return this.sigMemo;
+  }
+
+  /** Whether `issuer` names and signed this certificate. */
+  issuedBy(issuer: Cert): { named: boolean; verified: boolean } {
+    if (issuer.subjectKey !== this.issuerKey || !this.x509.checkIssued(issuer.x509)) return { named: false, verified: false };
+    return { named: true, verified: this.x509.verify(issuer.x509.publicKey) };
+  }
+
+  /** Short name for messages: the CN if any, else the whole subject. */
+  get label(): string {
+    const cn = /^CN=(.*)$/m.exec(this.subjectKey);
+    return cn?.[1] ?? oneLine(this.subjectKey);
+  }
+
+  daysLeft(now: Date): number {
+    return Math.floor((this.notAfter.getTime() - now.getTime()) / DAY_MS);
+  }
+
+  info(now: Date): CertificateInfo {
+    const { keyType, keyBits } = describeKey(this.x509.publicKey);
+    return {
+      subject: oneLine(this.subjectKey),
+      issuer: oneLine(this.issuerKey),
+      sans: parseSans(this.x509.subjectAltName),
+      notBefore: this.notBefore.toISOString(),
+      notAfter: this.notAfter.toISOString(),
+      daysLeft: this.daysLeft(now),
+      serialNumber: this.x509.serialNumber.toUpperCase(),
+      fingerprint256: this.x509.fingerprint256,
+      keyType,
+      keyBits,
+      signatureAlgorithm: this.signature.name,
+      selfSigned: this.selfSigned,
+    };
+  }
+}
+
+/** Node prints one RDN per line with "," inside values escaped as "\,": join them on one line. */
+export function oneLine(dn: string): string {
+  return dn.split('\n').join(', ');
+}
+
+/**
+ * DNS names and IP addresses from Node's subjectAltName text, e.g.
+ * `DNS:a.example, IP Address:192.0.2.1`. Node JSON-quotes values containing "," or '"'.
+ */
+export function parseSans(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  const out: string[] = [];
+  const entry = /(DNS|IP Address):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g;
+  for (const m of text.matchAll(entry)) {
+    const raw = m[2] ?? '';
+    out.push(raw.startsWith('"') ? (JSON.parse(raw) as string) : raw);
+  }
+  return out;
+}

@@ -1,0 +1,132 @@
+import { rootCertificates } from 'node:tls';
+import { Cert } from './info.ts';
+
+/** A CA file or text that cannot be used as trust anchors; the message says what is wrong. */
+export class TrustStoreError extends Error {
+  override readonly name = 'TrustStoreError';
+  readonly code = 'BAD_CA';
+}
+
+/** Anchors indexed by subject, so that finding an issuer is one map lookup. */
+class AnchorIndex {
+  readonly bySubject = new Map<string, Cert[]>();
+  readonly fingerprints = new Set<string>();
+  size = 0;
+
+  add(cert: Cert): void {
+    const fp = cert.x509.fingerprint256;
+    if (this.fingerprints.has(fp)) return;
+    this.fingerprints.add(fp);
+    const list = this.bySubject.get(cert.subjectKey);
+    if (list === undefined) this.bySubject.set(cert.subjectKey, [cert]);
+    else list.push(cert);
+    this.size++;
+  }
+}
+
+/** Parses the bundled roots on first use, once per bundle (shared by every store built from it). */
+class LazyBundle {
+  private index: AnchorIndex | undefined;
+
+  constructor(private readonly pems: readonly string[]) {}
+
+  get(): AnchorIndex {
+    if (this.index === undefined) {
+      const index = new AnchorIndex();
+      for (const pem of this.pems) index.add(new Cert(pemToDer(pem)[0]!));
+      this.index = index;
+    }
+    return this.index;
+  }
+}
+
+/**
+ * Trust anchors: Node's bundled Mozilla roots (`tls.rootCertificates`, never the OS store)
+ * and extra CAs. Immutable; `withExtra` returns a new store sharing the parsed roots.
+ */
+export class TrustStore {
+  private constructor(
+    private readonly bundle: LazyBundle | null,
+    private readonly extra: AnchorIndex,
+  ) {}
+
+  /** Node's bundled Mozilla root certificates. */
+  static bundled(): TrustStore {
+    return new TrustStore(new LazyBundle(rootCertificates), new AnchorIndex());
+  }
+
+  /** Only the CAs in `pemText` (for tests and for --ca without the public roots). */
+  static fromPem(pemText: string | string[], source = 'CA text'): TrustStore {
+    return new TrustStore(null, indexOf(pemText, source));
+  }
+
+  /** This store plus the CA certificates in `pemText` (several per file allowed). */
+  withExtra(pemText: string | string[], source = 'CA text'): TrustStore {
+    const extra = indexOf(pemText, source);
+    for (const list of this.extra.bySubject.values()) for (const c of list) extra.add(c);
+    return new TrustStore(this.bundle, extra);
+  }
+
+  /** Number of distinct anchors. */
+  get size(): number {
+    return (this.bundle?.get().size ?? 0) + this.extra.size;
+  }
+
+  /** Anchors whose subject is `subjectKey` (Node's multi-line DN text). */
+  withSubject(subjectKey: string): Cert[] {
+    const a = this.bundle?.get().bySubject.get(subjectKey) ?? [];
+    const b = this.extra.bySubject.get(subjectKey) ?? [];
+    return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
+  }
+
+  /** Whether `cert` is itself an anchor: the same certificate, or the same name and key. */
+  isAnchor(cert: Cert): boolean {
+    const fp = cert.x509.fingerprint256;
+    if (this.extra.fingerprints.has(fp) || this.bundle?.get().fingerprints.has(fp) === true) return true;
+    // A re-issued or cross-signed copy of a root carries the anchor's name and key (RFC 5280
+    // section 6.1.1 (d): an anchor is a name and a key, not a particular certificate).
+    return this.withSubject(cert.subjectKey).some((a) => a.x509.publicKey.equals(cert.x509.publicKey));
+  }
+}
+
+function indexOf(pemText: string | string[], source: string): AnchorIndex {
+  const texts = typeof pemText === 'string' ? [pemText] : pemText;
+  const index = new AnchorIndex();
+  texts.forEach((text, i) => {
+    const name = texts.length > 1 ? `${source} #${i + 1}` : source;
+    pemToDer(text, name).forEach((der, j) => {
+      try {
+        index.add(new Cert(der));
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new TrustStoreError(`${name}: certificate ${j + 1} is not a valid X.509 certificate (${why})`, { cause: err });
+      }
+    });
+  });
+  return index;
+}
+
+const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
+
+/** DER bodies of the CERTIFICATE blocks in PEM text (RFC 7468); anything else is an error. */
+export function pemToDer(text: string, source = 'PEM text'): Buffer[] {
+  const out: Buffer[] = [];
+  const others: string[] = [];
+  for (const m of text.matchAll(pemBlock)) {
+    const label = m[1]!;
+    if (label !== 'CERTIFICATE') {
+      others.push(label);
+      continue;
+    }
+    const body = m[2]!.replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
+      throw new TrustStoreError(`${source}: certificate ${out.length + 1} has characters that are not base64 between its BEGIN and END lines`);
+    }
+    out.push(Buffer.from(body, 'base64'));
+  }
+  if (out.length === 0) {
+    const found = others.length > 0 ? ` (found ${others.join(', ')} instead)` : text.includes('-----BEGIN') ? ' (a BEGIN line without its END line?)' : '';
+    throw new TrustStoreError(`${source}: no "-----BEGIN CERTIFICATE-----" block found${found}`);
+  }
+  return out;
+}
