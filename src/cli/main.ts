@@ -1,0 +1,148 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { TrustStore, TrustStoreError } from '../cert/trust.ts';
+import { formatHostPort } from '../probe/errors.ts';
+import { Prober } from '../probe/probe.ts';
+import type { ProbeResult } from '../probe/result.ts';
+import { TargetError, parseTarget, type Target } from '../probe/target.ts';
+import { UsageError, parseCli, type CheckArgs } from './args.ts';
+import { checkTargets, uniqueTargets, type CheckProgress } from './check.ts';
+import { exitStatus, exitStatusFor } from './exit-status.ts';
+import { cell, formatJson, formatTable } from './format.ts';
+import { checkHelp, mainHelp } from './help.ts';
+import { readBounded } from './read-bounded.ts';
+import { readTargetList, type ListedTarget } from './target-list.ts';
+
+/** A writable the CLI prints to; tests pass a collector, the entry passes process streams. */
+export interface OutputStream {
+  write(chunk: string): unknown;
+  isTTY?: boolean;
+  /** tty.WriteStream.hasColors: false when NO_COLOR/NODE_DISABLE_COLORS is set or TERM=dumb. */
+  hasColors?(): boolean;
+}
+
+/** Everything the CLI touches outside itself. */
+export interface CliIO {
+  stdout: OutputStream;
+  stderr: OutputStream;
+  /** Read for `-f -`. */
+  stdin: Readable;
+}
+
+/** A CA bundle larger than this is refused (the whole Mozilla bundle is about 220 KiB). */
+const maxCaBytes = 1024 * 1024;
+
+/** Runs one command line (argv without node and script) and returns the exit status. */
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  try {
+    const command = parseCli(argv);
+    switch (command.kind) {
+      case 'help':
+        io.stdout.write(command.topic === 'check' ? checkHelp() : mainHelp());
+        return exitStatus.ok;
+      case 'version':
+        io.stdout.write(`certwatch ${version()}\n`);
+        return exitStatus.ok;
+      case 'check':
+        return await runCheck(command, io);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`certwatch: ${cell(err.message, 2000)}\n`);
+      return exitStatus.unknown;
+    }
+    const detail = err instanceof Error ? (err.stack ?? err.message) : String(err);
+    io.stderr.write(`certwatch: internal error: ${detail}\n`);
+    return exitStatus.unknown;
+  }
+}
+
+async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
+  // Everything is validated before the first probe: a typo on line 900 of a list must not
+  // surface after 899 probes.
+  const targets = uniqueTargets(await loadTargets(args, io.stdin));
+  if (targets.length === 0) throw new UsageError(`no target found in ${args.files.join(', ')}`);
+  const trust = await loadTrust(args.caFiles, io.stdin);
+  const prober = new Prober({ trust });
+  const progress = io.stderr.isTTY === true && targets.length > 1 ? progressLine(io.stderr) : undefined;
+  const results = await checkTargets(
+    targets,
+    { prober, concurrency: args.concurrency, timeoutMs: args.timeoutMs, warnDays: args.warnDays, critDays: args.critDays },
+    progress,
+  );
+  if (progress !== undefined) io.stderr.write('\r\u001b[K');
+  io.stdout.write(args.json ? formatJson(results) : formatTable(results, { color: colorOn(io.stdout) }));
+  return exitStatusFor(results);
+}
+
+async function loadTargets(args: CheckArgs, stdin: Readable): Promise<Target[]> {
+  const listed: ListedTarget[] = args.targets.map((input, i) => ({ input, source: `argument ${i + 1}` }));
+  for (const file of args.files) listed.push(...(await readTargetList(file, stdin)));
+  const overrides = {
+    ...(args.protocol === undefined ? {} : { protocol: args.protocol }),
+    ...(args.mode === undefined ? {} : { mode: args.mode }),
+    ...(args.servername === undefined ? {} : { servername: args.servername }),
+  };
+  return listed.map(({ input, source }) => {
+    try {
+      return parseTarget(input, overrides);
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      // Arguments are named by the message itself; file lines need their path and line.
+      throw new UsageError(source.startsWith('argument') ? err.message : `${source}: ${err.message}`);
+    }
+  });
+}
+
+async function loadTrust(caFiles: readonly string[], stdin: Readable): Promise<TrustStore> {
+  let trust = TrustStore.bundled();
+  for (const file of caFiles) {
+    const pem = await readBounded('--ca', file, maxCaBytes, stdin);
+    try {
+      trust = trust.withExtra(pem, `--ca ${file}`);
+    } catch (err) {
+      if (err instanceof TrustStoreError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  return trust;
+}
+
+/** `[12/40] host:port` rewritten in place on a TTY; cleared before the table is printed. */
+function progressLine(stderr: OutputStream): CheckProgress {
+  return (done, total, target: Target, results: readonly ProbeResult[]) => {
+    const where = cell(formatHostPort(target.host, target.port), 60);
+    const status = results.map((r) => r.status).join(',');
+    stderr.write(`\r\u001b[K[${done}/${total}] ${where} ${status}`);
+  };
+}
+
+function colorOn(stdout: OutputStream): boolean {
+  return stdout.isTTY === true && stdout.hasColors?.() === true;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? 'unknown';
+}
+
+/** The thin process entry: the only place that touches process streams and the exit code. */
+export async function runAsProcess(): Promise<void> {
+  const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
+  // Exit once stdout has flushed: a large --json array piped to another program must not be
+  // cut short, and a TLS socket still closing must not hold the process open.
+  process.stdout.write('', () => process.exit(code));
+}
+
+function isEntry(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return pathToFileURL(realpathSync(script)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) await runAsProcess();
