@@ -1,4 +1,5 @@
 import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { describeKey, signatureAlgorithm } from './algorithms.ts';
 import { signatureAlgorithmOid } from './der.ts';
 import type { CertificateInfo } from './types.ts';
@@ -31,7 +32,8 @@ export class Cert {
 
   /** Self-issued and signed by its own key. */
   get selfSigned(): boolean {
-    this.selfSignedMemo ??= this.selfIssued && this.x509.checkIssued(this.x509) && this.x509.verify(this.x509.publicKey);
+    // Not checkIssued: OpenSSL's issuer check requires keyCertSign, which a self-signed leaf lacks.
+    this.selfSignedMemo ??= this.selfIssued && this.x509.verify(this.x509.publicKey);
     return this.selfSignedMemo;
   }
 
@@ -90,7 +92,14 @@ export function parseSans(text: string | undefined): string[] {
   const entry = /(DNS|IP Address):("(?:[^"\\]|\\.)*"|[^,]*)(?:, |$)/g;
   for (const m of text.matchAll(entry)) {
     const raw = m[2] ?? '';
-    out.push(raw.startsWith('"') ? (JSON.parse(raw) as string) : raw);
+    const value = raw.startsWith('"') ? (JSON.parse(raw) as string) : raw;
+    out.push(m[1] === 'IP Address' ? compactIp(value) : value);
   }
   return out;
+}
+
+/** Node prints IPv6 SANs in full (0:0:0:0:0:0:0:1); show them compressed (RFC 5952). */
+function compactIp(ip: string): string {
+  if (isIP(ip) !== 6) return ip;
+  return new URL(`http://[${ip}]/`).hostname.slice(1, -1);
 }
