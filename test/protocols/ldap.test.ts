@@ -1,0 +1,229 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProbeError } from '../../src/probe/errors.ts';
+import { NOTICE_OF_DISCONNECTION_OID, START_TLS_OID, ldap, startTlsRequest } from '../../src/probe/protocols/ldap.ts';
+import { integerBytes, tlv } from '../../src/probe/protocols/ldap-ber.ts';
+import type { Dialect } from '../../src/probe/protocols/types.ts';
+import { SocketIO } from '../../src/probe/reader.ts';
+import { createProbeContext, handshake } from '../../src/probe/tls.ts';
+import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
+import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
+
+interface Outcome {
+  error: ProbeError | null;
+  rest: Buffer;
+  socket: Socket;
+}
+
+/** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
+async function runDialect(port: number, dialect: Dialect, timeoutMs = 400): Promise<Outcome> {
+  const socket = connect({ host: '127.0.0.1', port });
+  await once(socket, 'connect');
+  const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
+  let error: ProbeError | null = null;
+  try {
+    await dialect(io);
+  } catch (err) {
+    if (!(err instanceof ProbeError)) throw err;
+    error = err;
+  }
+  const rest = io.detach();
+  if (error !== null) socket.destroy();
+  return { error, rest, socket };
+}
+
+const servers: FakeServer[] = [];
+async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<number> {
+  const s = await startFakeServer(script);
+  servers.push(s);
+  return s.port;
+}
+
+async function expectError(port: number, code: string, message?: RegExp, step = 'StartTLS'): Promise<ProbeError> {
+  const { error } = await runDialect(port, ldap);
+  assert.ok(error, 'the dialect should have failed');
+  assert.equal(error.code, code, error.message);
+  assert.equal(error.step, step);
+  if (message !== undefined) assert.match(error.message, message);
+  return error;
+}
+
+/** Sends bytes one at a time until done or the client is gone. */
+async function dripBytes(conn: FakeConn, data: Buffer, intervalMs: number): Promise<void> {
+  for (const byte of data) {
+    if (conn.socket.destroyed) return;
+    conn.write(Buffer.from([byte]));
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+interface ResponseFields {
+  id?: number;
+  code?: number;
+  diagnostic?: string;
+  name?: string | null;
+  referral?: string[];
+}
+
+/** An LDAPMessage holding an ExtendedResponse, built from RFC 4511 section 4.12. */
+function extendedResponse(f: ResponseFields = {}): Buffer {
+  const parts = [
+    tlv(0x0a, integerBytes(f.code ?? 0)),
+    tlv(0x04, Buffer.alloc(0)),
+    tlv(0x04, Buffer.from(f.diagnostic ?? '', 'utf8')),
+  ];
+  if (f.referral !== undefined) parts.push(tlv(0xa3, Buffer.concat(f.referral.map((r) => tlv(0x04, Buffer.from(r))))));
+  const name = f.name === undefined ? START_TLS_OID : f.name;
+  if (name !== null) parts.push(tlv(0x8a, Buffer.from(name)));
+  return tlv(0x30, Buffer.concat([tlv(0x02, integerBytes(f.id ?? 1)), tlv(0x78, Buffer.concat(parts))]));
+}
+
+/** A server that reads the 31-byte request and answers with `reply`. */
+function answering(reply: Buffer, then?: (conn: FakeConn) => void): (conn: FakeConn) => Promise<void> {
+  return async (conn) => {
+    await conn.readBytes(31);
+    conn.write(reply);
+    then?.(conn);
+  };
+}
+
+describe('ldap dialect', () => {
+  let creds: ServerCreds;
+  let leaf: Issued;
+  before(async () => {
+    ({ serverCreds: creds, leaf } = await testPki());
+  });
+  after(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it('ldap: the StartTLS ExtendedRequest has the exact RFC 4511 encoding', () => {
+    const expected = Buffer.concat([
+      Buffer.from('301d020101771880' + '16', 'hex'),
+      Buffer.from('1.3.6.1.4.1.1466.20037', 'latin1'),
+    ]);
+    assert.deepEqual(startTlsRequest(), expected);
+    assert.equal(expected.length, 31);
+  });
+
+  it('ldap: sends the request and completes a TLS handshake after a success ExtendedResponse', async () => {
+    let received: Buffer | null = null;
+    const port = await serve(async (conn) => {
+      received = await conn.readBytes(31);
+      conn.write(extendedResponse());
+      conn.startTls(creds);
+    });
+    const { error, rest, socket } = await runDialect(port, ldap);
+    assert.equal(error, null);
+    assert.equal(rest.length, 0);
+    assert.deepEqual(received, startTlsRequest());
+    const capture = await handshake(socket, 'localhost', createProbeContext(), AbortSignal.timeout(2000));
+    assert.deepEqual(capture.chain[0], leaf.der);
+    socket.destroy();
+  });
+
+  it('ldap: accepts a success without responseName (RFC 4511) and 4-byte long-form lengths (Active Directory)', async () => {
+    const body = extendedResponse({ name: null }).subarray(2);
+    const adStyle = Buffer.concat([Buffer.from([0x30, 0x84, 0, 0, 0, body.length]), body]);
+    const port = await serve(answering(adStyle));
+    const { error, rest, socket } = await runDialect(port, ldap);
+    socket.destroy();
+    assert.equal(error, null);
+    assert.equal(rest.length, 0);
+  });
+
+  it('ldap: reports STARTTLS_NOT_OFFERED when the server answers protocolError', async () => {
+    const port = await serve(answering(extendedResponse({ code: 2, diagnostic: 'unsupported extended operation', name: null })));
+    await expectError(port, 'STARTTLS_NOT_OFFERED', /protocolError \(2\): unsupported extended operation/);
+  });
+
+  it('ldap: reports STARTTLS_NOT_OFFERED with the URL when the server answers referral', async () => {
+    const port = await serve(answering(extendedResponse({ code: 10, referral: ['ldap://tls.example.test/'] })));
+    await expectError(port, 'STARTTLS_NOT_OFFERED', /referral \(10\).*ldap:\/\/tls\.example\.test\//);
+  });
+
+  it('ldap: reports STARTTLS_REJECTED with the diagnostic when the server answers unavailable', async () => {
+    const port = await serve(answering(extendedResponse({ code: 52, diagnostic: 'Could not initialize TLS' })));
+    await expectError(port, 'STARTTLS_REJECTED', /unavailable \(52\): Could not initialize TLS/);
+  });
+
+  it('ldap: reports STARTTLS_REJECTED when the server answers operationsError', async () => {
+    const port = await serve(answering(extendedResponse({ code: 1, diagnostic: 'TLS already started' })));
+    await expectError(port, 'STARTTLS_REJECTED', /operationsError \(1\)/);
+  });
+
+  it('ldap: reports STARTTLS_REJECTED with its message for a Notice of Disconnection', async () => {
+    const notice = extendedResponse({ id: 0, code: 52, diagnostic: 'server is shutting down', name: NOTICE_OF_DISCONNECTION_OID });
+    const port = await serve(answering(notice, (c) => c.close()));
+    await expectError(port, 'STARTTLS_REJECTED', /notice of disconnection: unavailable \(52\): server is shutting down/);
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for a response to another messageID', async () => {
+    const port = await serve(answering(extendedResponse({ id: 7 })));
+    await expectError(port, 'PROTOCOL_ERROR', /messageID 7/);
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for an ExtendedResponse naming another operation', async () => {
+    const port = await serve(answering(extendedResponse({ name: '1.3.6.1.4.1.4203.1.11.3' })));
+    await expectError(port, 'PROTOCOL_ERROR', /not StartTLS/);
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for a BindResponse in place of the ExtendedResponse', async () => {
+    const bind = tlv(0x30, Buffer.concat([tlv(0x02, integerBytes(1)), tlv(0x61, Buffer.from('0a010004000400', 'hex'))]));
+    const port = await serve(answering(bind));
+    await expectError(port, 'PROTOCOL_ERROR', /expected an ExtendedResponse/);
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for an element that overruns its container', async () => {
+    const broken = Buffer.from('300902010178040a050000', 'hex');
+    const port = await serve(answering(broken));
+    await expectError(port, 'PROTOCOL_ERROR', /malformed LDAP response/);
+  });
+
+  it('ldap: leaves bytes injected right after the success response unread so that the probe refuses them', async () => {
+    const port = await serve(answering(Buffer.concat([extendedResponse(), Buffer.from('INJECTED')])));
+    const { error, rest, socket } = await runDialect(port, ldap);
+    socket.destroy();
+    assert.equal(error, null);
+    assert.equal(rest.toString('latin1'), 'INJECTED');
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for a text reply that is not LDAP at all', async () => {
+    const port = await serve(answering(Buffer.from('220 mail.example.test ESMTP\r\n')));
+    await expectError(port, 'PROTOCOL_ERROR', /not an LDAP message \(first byte 0x32\)/);
+  });
+
+  it('ldap: reports TIMEOUT during StartTLS when the server stays silent', async () => {
+    const port = await serve(async (conn) => {
+      await conn.readBytes(31);
+    });
+    await expectError(port, 'TIMEOUT');
+  });
+
+  it('ldap: reports TIMEOUT when the response drips in slower than the deadline', async () => {
+    const port = await serve(async (conn) => {
+      await conn.readBytes(31);
+      await dripBytes(conn, extendedResponse({ diagnostic: 'x'.repeat(30) }), 30);
+    });
+    await expectError(port, 'TIMEOUT');
+  });
+
+  it('ldap: refuses an oversized message length without waiting for its bytes', async () => {
+    const port = await serve(answering(Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff])));
+    const started = performance.now();
+    await expectError(port, 'PROTOCOL_ERROR', /2147483647 bytes/);
+    assert.ok(performance.now() - started < 300, 'refused at once, not at the deadline');
+  });
+
+  it('ldap: reports PROTOCOL_ERROR for an indefinite length, which LDAP forbids', async () => {
+    const port = await serve(answering(Buffer.from([0x30, 0x80, 0x02, 0x01, 0x01])));
+    await expectError(port, 'PROTOCOL_ERROR', /indefinite/);
+  });
+
+  it('ldap: reports PROTOCOL_ERROR when the server closes in the middle of the response', async () => {
+    const port = await serve(answering(extendedResponse().subarray(0, 10), (c) => c.close()));
+    await expectError(port, 'PROTOCOL_ERROR', /closed/);
+  });
+});
