@@ -189,7 +189,7 @@ describe('judge', async () => {
 
   it('judge: reports UNTRUSTED when a signature does not verify', () => {
     const tampered = Buffer.from(leaf.der);
-    tampered[tampered.length - 1] ^= 0x01;
+    tampered.writeUInt8(tampered.readUInt8(tampered.length - 1) ^ 0x01, tampered.length - 1);
     const j = judge({ chain: [tampered, inter.der], tlsVersion: 'TLSv1.3', expectedName: 'localhost', now: new Date(), warnDays: 30, critDays: 7 }, trust);
     assert.deepEqual(codes(j), ['UNTRUSTED']);
     assert.match(problem(j, 'UNTRUSTED').message, /does not verify/);
