@@ -1,0 +1,156 @@
+// The typed repository over keyv: targets, latest results, alert state and channel settings.
+// Key layout (namespace "certwatch"):
+//   t:<id>            target record          l:<id>  latest results      a:<id>  alert state
+//   s:<channelKey>    channel settings       ix:targets:<replica>, ix:chan:<channelKey>:<replica>
+// Index segments are explained in segments.ts. Nothing here iterates keys, so the same code
+// runs on SQLite, PostgreSQL and Redis.
+import { randomInt } from 'node:crypto';
+import type { ChannelRef } from '../chat/types.ts';
+import type { ChannelSettings, LatestResults, TargetRecord, TargetRepository } from '../core/services.ts';
+import type { Target } from '../probe/target.ts';
+import type { TypedKv } from './kv.ts';
+import {
+  SCHEMA_VERSION,
+  storedAlertStateSchema,
+  storedLatestSchema,
+  storedSettingsSchema,
+  storedTargetSchema,
+  type AlertState,
+} from './schema.ts';
+import { SegmentIndex } from './segments.ts';
+
+/** The channel part that owns targets and settings: a Telegram chat or Slack channel (topics share it). */
+export function channelKey(channel: ChannelRef): string {
+  return `${channel.platform}:${channel.channelId}`;
+}
+
+const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
+
+/** Store-backed TargetRepository plus the bot core's own entities. */
+export class KeyvRepository implements TargetRepository {
+  readonly index: SegmentIndex;
+
+  constructor(
+    readonly kv: TypedKv,
+    replicaId: string,
+    /** Settings for channels that have none stored. */
+    private readonly defaults: ChannelSettings,
+  ) {
+    this.index = new SegmentIndex(kv, replicaId);
+  }
+
+  /** A fresh short id not used by any stored target. */
+  async newId(): Promise<string> {
+    for (;;) {
+      let id = '';
+      for (let i = 0; i < 6; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+      if ((await this.kv.keyv.get(`t:${id}`)) === undefined) return id;
+    }
+  }
+
+  async addTarget(record: TargetRecord): Promise<void> {
+    // Record first, then the indexes: a crash in between leaves an unlisted record, never a
+    // listed id without a record.
+    await this.kv.set(`t:${record.id}`, { v: SCHEMA_VERSION, ...record });
+    await this.index.add('targets', record.id);
+    await this.index.add(`chan:${channelKey(record.channel)}`, record.id);
+  }
+
+  async updateTarget(record: TargetRecord): Promise<void> {
+    const old = await this.getTarget(record.id);
+    if (old === undefined) throw new Error(`target ${record.id} does not exist`);
+    if (channelKey(old.channel) !== channelKey(record.channel)) throw new Error('a target cannot move to another channel');
+    await this.kv.set(`t:${record.id}`, { v: SCHEMA_VERSION, ...record });
+  }
+
+  async getTarget(id: string): Promise<TargetRecord | undefined> {
+    return strip(await this.kv.get(`t:${id}`, storedTargetSchema));
+  }
+
+  async removeTarget(id: string): Promise<boolean> {
+    const record = await this.getTarget(id);
+    const existed = await this.kv.delete(`t:${id}`);
+    await Promise.all([this.kv.delete(`l:${id}`), this.kv.delete(`a:${id}`)]);
+    await this.index.remove('targets', id);
+    if (record !== undefined) await this.index.remove(`chan:${channelKey(record.channel)}`, id);
+    return existed || record !== undefined;
+  }
+
+  /** Targets of one channel (any thread in it), or every target; sorted by id for stable output. */
+  async listTargets(channel?: ChannelRef): Promise<TargetRecord[]> {
+    const name = channel === undefined ? 'targets' : `chan:${channelKey(channel)}`;
+    const ids = await this.index.read(name);
+    const records = await this.kv.getMany(
+      ids.map((id) => `t:${id}`),
+      storedTargetSchema,
+    );
+    const out: TargetRecord[] = [];
+    const gone: string[] = [];
+    records.forEach((r, i) => {
+      if (r === undefined) gone.push(ids[i]!);
+      else out.push(strip(r));
+    });
+    // Ids whose record was removed (possibly by another replica): drop them from our segment.
+    if (gone.length > 0) await this.pruneGone(name, gone);
+    return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async findDuplicate(channel: ChannelRef, target: Target): Promise<TargetRecord | undefined> {
+    const same = (t: Target): boolean =>
+      t.host === target.host && t.port === target.port && t.protocol === target.protocol && t.mode === target.mode && t.servername === target.servername;
+    return (await this.listTargets(channel)).find((r) => same(r.target));
+  }
+
+  async getLatest(targetId: string): Promise<LatestResults | undefined> {
+    return strip(await this.kv.get(`l:${targetId}`, storedLatestSchema));
+  }
+
+  /** Latest results for many targets at once (missing ones are absent from the map). */
+  async getLatestMany(targetIds: readonly string[]): Promise<Map<string, LatestResults>> {
+    const rows = await this.kv.getMany(
+      targetIds.map((id) => `l:${id}`),
+      storedLatestSchema,
+    );
+    const out = new Map<string, LatestResults>();
+    rows.forEach((r, i) => {
+      if (r !== undefined) out.set(targetIds[i]!, strip(r));
+    });
+    return out;
+  }
+
+  async recordLatest(latest: LatestResults): Promise<void> {
+    await this.kv.set(`l:${latest.targetId}`, { v: SCHEMA_VERSION, ...latest });
+  }
+
+  async getAlertState(targetId: string): Promise<AlertState | undefined> {
+    return strip(await this.kv.get(`a:${targetId}`, storedAlertStateSchema));
+  }
+
+  async putAlertState(state: AlertState): Promise<void> {
+    await this.kv.set(`a:${state.targetId}`, { v: SCHEMA_VERSION, ...state });
+  }
+
+  async getChannelSettings(channel: ChannelRef): Promise<ChannelSettings> {
+    const stored = strip(await this.kv.get(`s:${channelKey(channel)}`, storedSettingsSchema));
+    return stored ?? { ...this.defaults, thresholds: [...this.defaults.thresholds] };
+  }
+
+  async setChannelSettings(channel: ChannelRef, settings: ChannelSettings): Promise<void> {
+    await this.kv.set(`s:${channelKey(channel)}`, { v: SCHEMA_VERSION, ...settings });
+  }
+
+  private async pruneGone(name: string, gone: string[]): Promise<void> {
+    // Re-check under no assumption of timing: an id whose record reappeared is kept.
+    const still = await Promise.all(gone.map(async (id) => ((await this.kv.keyv.get(`t:${id}`)) === undefined ? id : null)));
+    const drop = still.filter((id): id is string => id !== null);
+    if (drop.length > 0) await this.index.remove(name, ...drop);
+  }
+}
+
+function strip<T extends { v: number }>(value: T): Omit<T, 'v'>;
+function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined;
+function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined {
+  if (value === undefined) return undefined;
+  const { v: _v, ...rest } = value;
+  return rest;
+}
