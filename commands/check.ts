@@ -1,0 +1,97 @@
+// check <target|id|all>: probe now and reply. A stored target is checked and recorded
+// (feeding the alert policy); anything else is checked ad hoc and nothing is stored.
+// "all" checks this channel's targets a few at a time and reports progress as it goes.
+import { z } from 'zod';
+import { endpoint, expirySortKey, formatListItem, formatResults } from '../src/chat/format.ts';
+import type { ChannelRef, Respond } from '../src/chat/types.ts';
+import { findTarget } from '../src/commands/resolve.ts';
+import { targetOptions } from '../src/commands/schemas.ts';
+import { defineCommand, UserError, type CommandLogger } from '../src/commands/types.ts';
+import type { LatestResults, Services, TargetRecord } from '../src/core/services.ts';
+import { worstStatus, type Status } from '../src/probe/result.ts';
+import { parseTarget } from '../src/probe/target.ts';
+
+/** Probes run at once by "check all": bounded so one channel cannot monopolise the prober. */
+export const CHECK_ALL_CONCURRENCY = 4;
+/** Lines in the final "check all" summary; the rest are one `list` away. */
+const MAX_SUMMARY_ITEMS = 40;
+
+export default defineCommand({
+  name: 'check',
+  usage: 'check <target|id|all> [--protocol p] [--mode implicit|starttls] [--servername name]',
+  summary: 'Check a target now (stored or not), or all of this channel\'s targets',
+  details: [
+    'A target that is not watched here is checked once and not stored.',
+    'Examples: check k3x9p2 · check all · check imap.example.com:143 · check example.org:8443 --protocol https',
+  ],
+  probes: true,
+  args: z
+    .object({
+      positional: z.tuple([z.string()], z.never({ error: 'check takes one target, id or "all"' })),
+      options: targetOptions,
+    })
+    .transform(({ positional, options }) => ({ ref: positional[0], ...options })),
+  async run({ args, channel, services, respond, prefix, log }) {
+    const hasOptions = args.protocol !== undefined || args.mode !== undefined || args.servername !== undefined;
+    if (args.ref.toLowerCase() === 'all') {
+      if (hasOptions) throw new UserError('"check all" takes no options', true);
+      await checkAll(channel, services, respond, prefix, log);
+      return;
+    }
+    let record = hasOptions ? undefined : await findTarget(services, channel, args.ref);
+    const target = record?.target ?? parseTarget(args.ref, { protocol: args.protocol, mode: args.mode, servername: args.servername });
+    record ??= await services.repo.findDuplicate(channel, target);
+    if (record !== undefined) {
+      const latest = await services.checks.checkStored(record);
+      await respond(formatResults(record.target, latest.results, { record, now: services.now() }));
+      return;
+    }
+    const results = await services.checks.checkAdHoc(target);
+    await respond(formatResults(target, results, { note: `Checked once; not watched here (${prefix}add ${target.input} watches it).` }));
+  },
+});
+
+async function checkAll(channel: ChannelRef, services: Services, respond: Respond, prefix: string, log: CommandLogger): Promise<void> {
+  const records = await services.repo.listTargets(channel);
+  if (records.length === 0) {
+    await respond({ title: 'No targets in this channel yet', status: 'info', text: [`Add one with ${prefix}add host:port`] });
+    return;
+  }
+  const n = records.length;
+  await respond({ title: `Checking ${n} target${n === 1 ? '' : 's'}…`, status: 'info' });
+  // At most about five progress updates, whatever the number of targets.
+  const every = Math.max(5, Math.ceil(n / 5));
+  const done: { record: TargetRecord; latest: LatestResults | undefined }[] = [];
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < records.length) {
+      const record = records[next++]!;
+      let latest: LatestResults | undefined;
+      try {
+        latest = await services.checks.checkStored(record);
+      } catch (err) {
+        log.error({ event: 'check_all_target_failed', targetId: record.id, err }, 'check failed');
+      }
+      done.push({ record, latest });
+      if (done.length % every === 0 && done.length < n) {
+        await respond({ title: `Checked ${done.length} of ${n}…`, status: 'info' });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(CHECK_ALL_CONCURRENCY, n) }, worker));
+
+  const statuses = done.map((d) => d.latest?.status ?? 'error');
+  const counts = (['critical', 'error', 'warning', 'ok'] as const satisfies readonly Status[])
+    .map((s) => [s, statuses.filter((x) => x === s).length] as const)
+    .filter(([, c]) => c > 0)
+    .map(([s, c]) => `${c} ${s}`);
+  done.sort((a, b) => expirySortKey(a.latest) - expirySortKey(b.latest));
+  const now = services.now();
+  const shown = done.slice(0, MAX_SUMMARY_ITEMS);
+  await respond({
+    title: `Checked ${n} target${n === 1 ? '' : 's'}: ${counts.join(', ')}`,
+    status: worstStatus(statuses),
+    items: shown.map((d) => (d.latest === undefined ? `[ERROR] ${d.record.id} ${endpoint(d.record.target)} — the check could not run` : formatListItem(d.record, d.latest, now))),
+    ...(n > shown.length ? { text: [`The ${shown.length} soonest to expire are shown; ${prefix}list pages through all.`] } : {}),
+  });
+}

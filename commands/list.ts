@@ -1,0 +1,42 @@
+// list [page]: this channel's targets, soonest expiry first, with status and days left.
+import { z } from 'zod';
+import { expirySortKey, formatListItem } from '../src/chat/format.ts';
+import type { ReplyStatus } from '../src/chat/types.ts';
+import { noOptions, pageNumber } from '../src/commands/schemas.ts';
+import { defineCommand, UserError } from '../src/commands/types.ts';
+import { worstStatus } from '../src/probe/result.ts';
+
+/** Lines per page: keeps a page well under Telegram's 4096 characters and Slack's block limits. */
+export const PAGE_SIZE = 20;
+
+export default defineCommand({
+  name: 'list',
+  usage: 'list [page]',
+  summary: "List this channel's targets, soonest expiry first",
+  details: [`Shows ${PAGE_SIZE} targets per page with status, id and days left; "list 2" shows the second page.`],
+  args: z
+    .object({ positional: z.tuple([pageNumber.optional()], z.never({ error: 'list takes at most one page number' })), options: noOptions })
+    .transform(({ positional }) => ({ page: positional[0] ?? 1 })),
+  async run({ args, channel, services, respond, prefix }) {
+    const records = await services.repo.listTargets(channel);
+    if (records.length === 0) {
+      await respond({ title: 'No targets in this channel yet', status: 'info', text: [`Add one with ${prefix}add host:port`] });
+      return;
+    }
+    const rows = await Promise.all(records.map(async (record) => ({ record, latest: await services.repo.getLatest(record.id) })));
+    rows.sort((a, b) => expirySortKey(a.latest) - expirySortKey(b.latest) || a.record.target.host.localeCompare(b.record.target.host));
+    const pages = Math.ceil(rows.length / PAGE_SIZE);
+    if (args.page > pages) throw new UserError(`There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of targets.`);
+    const shown = rows.slice((args.page - 1) * PAGE_SIZE, args.page * PAGE_SIZE);
+    const now = services.now();
+    const known = rows.flatMap((r) => (r.latest === undefined ? [] : [r.latest.status]));
+    const status: ReplyStatus = known.length === 0 ? 'info' : worstStatus(known);
+    const text = pages > 1 ? [`Page ${args.page} of ${pages}.${args.page < pages ? ` ${prefix}list ${args.page + 1} shows more.` : ''}`] : [];
+    await respond({
+      title: `${rows.length} target${rows.length === 1 ? '' : 's'} in this channel`,
+      status,
+      items: shown.map((r) => formatListItem(r.record, r.latest, now)),
+      ...(text.length > 0 ? { text } : {}),
+    });
+  },
+});

@@ -1,0 +1,20 @@
+// remove <target|id>: stop watching a target; only from the channel that added it.
+import { z } from 'zod';
+import { endpoint } from '../src/chat/format.ts';
+import { requireTarget } from '../src/commands/resolve.ts';
+import { noOptions } from '../src/commands/schemas.ts';
+import { defineCommand } from '../src/commands/types.ts';
+
+export default defineCommand({
+  name: 'remove',
+  usage: 'remove <target|id>',
+  summary: 'Stop watching a target (only in the channel that added it)',
+  args: z
+    .object({ positional: z.tuple([z.string()], z.never({ error: 'remove takes one target or id' })), options: noOptions })
+    .transform(({ positional }) => ({ ref: positional[0] })),
+  async run({ args, channel, services, respond, prefix }) {
+    const record = await requireTarget(services, channel, args.ref, prefix);
+    await services.repo.removeTarget(record.id);
+    await respond({ title: `Removed ${endpoint(record.target)} (${record.id})`, status: 'info' });
+  },
+});
