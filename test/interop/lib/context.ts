@@ -1,0 +1,81 @@
+// What every server module gets and gives back: the run's directories, the certificate
+// scenarios, and the endpoints it started.
+import { join } from 'node:path';
+import type { Processes } from './procs.ts';
+
+/** Certificate scenarios made by certs.sh, one directory each. */
+export const scenarios = ['valid', 'incomplete', 'expired', 'soon', 'wronghost', 'selfsigned', 'weak', 'ecdsa'] as const;
+export type Scenario = (typeof scenarios)[number];
+
+/** Problem codes each scenario must produce, and no others. */
+export const expectedProblems: Record<Scenario, readonly string[]> = {
+  valid: [],
+  incomplete: ['CHAIN_INCOMPLETE'],
+  expired: ['EXPIRED'],
+  soon: ['EXPIRES_SOON'],
+  wronghost: ['HOSTNAME_MISMATCH'],
+  selfsigned: ['SELF_SIGNED'],
+  weak: ['WEAK_KEY', 'WEAK_SIGNATURE'],
+  ecdsa: [],
+};
+
+/** Problem codes a scenario may add beside its expected ones (they follow from the same cause). */
+export const toleratedProblems: Partial<Record<Scenario, readonly string[]>> = {
+  // A chain that cannot be built to the root is also untrusted.
+  incomplete: ['UNTRUSTED'],
+  selfsigned: ['UNTRUSTED'],
+  // An expired leaf may also count as not trusted.
+  expired: ['UNTRUSTED'],
+};
+
+/** Certificates a scenario's server sends. */
+export const expectedChainLength: Record<Scenario, number> = {
+  valid: 2,
+  incomplete: 1,
+  expired: 2,
+  soon: 2,
+  wronghost: 2,
+  selfsigned: 1,
+  weak: 2,
+  ecdsa: 2,
+};
+
+/** One listening endpoint to check. */
+export interface Endpoint {
+  server: string;
+  /** certwatch target scheme (implies protocol and mode). */
+  scheme: string;
+  port: number;
+  scenario: Scenario;
+  /** `openssl s_client -starttls` value, or null for implicit TLS. */
+  starttls: string | null;
+  /** Extra s_client arguments (e.g. -xmpphost). */
+  sclientArgs?: string[];
+  /** Known deviation of this server from expectedChainLength, with the reason. */
+  chainLength?: { count: number; why: string };
+}
+
+/** The shared state of one run. */
+export interface Ctx {
+  /** Root of the run's temporary directory. */
+  dir: string;
+  logs: string;
+  certs: string;
+  procs: Processes;
+}
+
+export function certDir(ctx: Ctx, s: Scenario): string {
+  return join(ctx.certs, s);
+}
+
+/** Paths of one scenario's files. */
+export function certFiles(ctx: Ctx, s: Scenario): { key: string; leaf: string; served: string; combined: string } {
+  const d = certDir(ctx, s);
+  return { key: join(d, 'key.pem'), leaf: join(d, 'leaf.pem'), served: join(d, 'served.pem'), combined: join(d, 'combined.pem') };
+}
+
+/** A server that the suite can start; returns the endpoints it is listening on. */
+export interface ServerModule {
+  name: string;
+  start(ctx: Ctx): Promise<Endpoint[]>;
+}

@@ -1,0 +1,5 @@
+// Every real server the interop suite starts. Adding one: a module in this folder, one line here.
+import type { ServerModule } from '../lib/context.ts';
+import { nginx } from './nginx.ts';
+
+export const servers: readonly ServerModule[] = [nginx];
