@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type PeerCertificate, type SecureContext } from 'node:tls';
+import type { X509Certificate } from 'node:crypto';
+import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { ProbeError } from './errors.ts';
 
 /** What the handshake captured: the chain as sent, version and cipher. */
@@ -12,8 +13,8 @@ export interface TlsCapture {
 /**
  * One client context for every probe: verification is done by the judge, so the context
  * accepts anything the server offers, down to TLS 1.0 and weak keys (to report them).
- * `ca: []` leaves its store empty, so Node cannot splice issuers from any store into the
- * chain we read back: what getPeerCertificate(true) returns is then only what was sent.
+ * `ca: []` leaves its store empty (no bundled roots loaded, no per-handshake chain building
+ * against them); trust is evaluated by the judge against its own parsed anchors.
  */
 export function createProbeContext(): SecureContext {
   return createSecureContext({
@@ -60,7 +61,7 @@ export function handshake(
     tls.once('secureConnect', () => {
       cleanup();
       const capture: TlsCapture = {
-        chain: sentChain(tls.getPeerCertificate(true)),
+        chain: sentChain(tls),
         version: tls.getProtocol() ?? 'unknown',
         cipher: tls.getCipher()?.standardName ?? 'unknown',
       };
@@ -77,23 +78,23 @@ export function handshake(
   });
 }
 
-/** Walks Node's issuer links (built from the sent chain only) until a repeat. */
-function sentChain(leaf: PeerCertificate | Record<string, never>): Buffer[] {
+/** Most certificates read from a server's Certificate message (real chains have 2 to 5). */
+const MAX_SENT = 20;
+
+/**
+ * The certificates exactly as sent, in the server's order. getPeerX509Certificate() links
+ * each certificate to the next one of the peer's stack (SSL_get_peer_cert_chain) through
+ * `issuerCertificate`, whereas getPeerCertificate(true) re-links them by issuance and drops
+ * certificates that do not fit, so a stray or misordered certificate would go unseen.
+ */
+function sentChain(tls: TLSSocket): Buffer[] {
   const out: Buffer[] = [];
-  const seen = new Set<string>();
-  let cur = leaf as Partial<DetailedCert>;
-  while (cur.raw !== undefined && cur.fingerprint256 !== undefined && !seen.has(cur.fingerprint256)) {
-    seen.add(cur.fingerprint256);
+  let cur: X509Certificate | undefined = tls.getPeerX509Certificate();
+  while (cur !== undefined && out.length < MAX_SENT) {
     out.push(cur.raw);
-    cur = cur.issuerCertificate ?? {};
+    cur = cur.issuerCertificate;
   }
   return out;
-}
-
-interface DetailedCert {
-  raw: Buffer;
-  fingerprint256: string;
-  issuerCertificate?: DetailedCert;
 }
 
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
