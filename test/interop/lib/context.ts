@@ -74,6 +74,24 @@ export function certFiles(ctx: Ctx, s: Scenario): { key: string; leaf: string; s
   return { key: join(d, 'key.pem'), leaf: join(d, 'leaf.pem'), served: join(d, 'served.pem'), combined: join(d, 'combined.pem') };
 }
 
+/**
+ * An OPENSSL_CONF at security level 0, for servers that check their own certificate against
+ * the level while loading it (before any cipher setting applies): Debian's openssl.cnf says
+ * SECLEVEL=2, which refuses the weak scenario's RSA-1024 key with "ee key too small".
+ */
+export function lowSeclevelConf(ctx: Ctx): string {
+  return join(ctx.dir, 'openssl-seclevel0.cnf');
+}
+
+export const lowSeclevelConfText = `openssl_conf = default_conf
+[default_conf]
+ssl_conf = ssl_sect
+[ssl_sect]
+system_default = system_default_sect
+[system_default_sect]
+CipherString = DEFAULT@SECLEVEL=0
+`;
+
 /** A server that the suite can start; returns the endpoints it is listening on. */
 export interface ServerModule {
   name: string;

@@ -1,5 +1,6 @@
 // Every real server the interop suite starts. Adding one: a module in this folder, one line here.
 import type { ServerModule } from '../lib/context.ts';
 import { nginx } from './nginx.ts';
+import { postgres } from './postgres.ts';
 
-export const servers: readonly ServerModule[] = [nginx];
+export const servers: readonly ServerModule[] = [nginx, postgres];
