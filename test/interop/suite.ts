@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { wellKnown } from '../../src/probe/protocols/index.ts';
 import { judgeEndpoint } from './lib/assert.ts';
-import { checkAll, targetOf } from './lib/certwatch.ts';
+import { checkAll, targetOf, type CheckResult } from './lib/certwatch.ts';
 import { lowSeclevelConf, lowSeclevelConfText, type Ctx, type Endpoint } from './lib/context.ts';
 import { sClient, type Witness } from './lib/openssl.ts';
 import { accepts, Processes, tail } from './lib/procs.ts';
@@ -48,7 +48,7 @@ async function main(): Promise<number> {
     console.log(`servers up in ${Date.now() - t0} ms; checking ${endpoints.length} endpoints`);
 
     const witnesses = await mapLimit(endpoints, 4, (e) => sClient(e, SERVERNAME).catch((err: unknown) => toError(err)));
-    const results = endpoints.length === 0 ? new Map() : await checkAll(repo, join(ctx.certs, 'root.pem'), SERVERNAME, endpoints);
+    const results = endpoints.length === 0 ? new Map<number, CheckResult>() : await checkAll(repo, join(ctx.certs, 'root.pem'), SERVERNAME, endpoints);
     endpoints.forEach((e, i) => {
       const label = `${e.server} ${targetOf(e)} ${e.scenario}`;
       const failures = judgeEndpoint(ctx, e, results.get(e.port), witnesses[i] ?? new Error('no witness'));
