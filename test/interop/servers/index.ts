@@ -2,5 +2,6 @@
 import type { ServerModule } from '../lib/context.ts';
 import { nginx } from './nginx.ts';
 import { postgres } from './postgres.ts';
+import { slapd } from './slapd.ts';
 
-export const servers: readonly ServerModule[] = [nginx, postgres];
+export const servers: readonly ServerModule[] = [nginx, postgres, slapd];

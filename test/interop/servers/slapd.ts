@@ -1,0 +1,46 @@
+// OpenLDAP slapd: StartTLS and LDAPS. The TLS certificate is global to a slapd, so one slapd
+// per certificate scenario, each from a minimal slapd.conf (-f) with no database at all: the
+// StartTLS extended operation (RFC 4511 §4.14) needs none.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { certFiles, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
+import { freePort, waitForPorts } from '../lib/procs.ts';
+
+async function start(ctx: Ctx): Promise<Endpoint[]> {
+  const all = await Promise.all(
+    scenarios.map(async (s): Promise<Endpoint[]> => {
+      const dir = join(ctx.dir, 'slapd', s);
+      mkdirSync(dir, { recursive: true });
+      const f = certFiles(ctx, s);
+      const conf = join(dir, 'slapd.conf');
+      // Debian's slapd links GnuTLS: TLSCipherSuite is a GnuTLS priority string, and NORMAL
+      // still lets it load the RSA-1024/SHA-1 certificate of the weak scenario.
+      writeFileSync(
+        conf,
+        `include /etc/ldap/schema/core.schema
+pidfile ${dir}/slapd.pid
+argsfile ${dir}/slapd.args
+TLSCertificateFile ${f.served}
+TLSCertificateKeyFile ${f.key}
+TLSCipherSuite NORMAL
+`,
+      );
+      const ldap = await freePort();
+      const ldaps = await freePort();
+      // -d 0 keeps slapd in the foreground (no fork), so the pid we spawned is the daemon.
+      const p = ctx.procs.spawn({
+        name: `slapd-${s}`,
+        cmd: '/usr/sbin/slapd',
+        args: ['-d', '0', '-f', conf, '-h', `ldap://127.0.0.1:${ldap}/ ldaps://127.0.0.1:${ldaps}/`],
+        cwd: dir,
+      });
+      await waitForPorts(p, [ldap, ldaps]);
+      const endpoints: Endpoint[] = [{ server: 'slapd', scheme: 'ldap', port: ldap, scenario: s, starttls: 'ldap' }];
+      if (s === 'valid') endpoints.push({ server: 'slapd', scheme: 'ldaps', port: ldaps, scenario: s, starttls: null });
+      return endpoints;
+    }),
+  );
+  return all.flat();
+}
+
+export const slapd: ServerModule = { name: 'slapd', start };
