@@ -11,7 +11,7 @@ const OPEN_QUOTES: Record<string, string> = { '"': '"', "'": "'", '“': '”', 
 /** Words of `text`, honouring "double", 'single' and curly quotes and backslash escapes in double quotes. */
 export function tokenize(text: string): string[] {
   if (text.length > argLimits.maxText) {
-    throw new UserError(`arguments longer than ${argLimits.maxText} characters`);
+    throw new UserError(`arguments longer than ${argLimits.maxText} characters`, true);
   }
   const tokens: string[] = [];
   let i = 0;
@@ -35,10 +35,10 @@ export function tokenize(text: string): string[] {
       i = end.next;
     }
     tokens.push(quoted ? word : unwrapSlackLink(word));
-    if (tokens.length > argLimits.maxTokens) throw new UserError(`more than ${argLimits.maxTokens} arguments`);
+    if (tokens.length > argLimits.maxTokens) throw new UserError(`more than ${argLimits.maxTokens} arguments`, true);
   }
   for (const t of tokens) {
-    if (t.length > argLimits.maxToken) throw new UserError(`an argument is longer than ${argLimits.maxToken} characters`);
+    if (t.length > argLimits.maxToken) throw new UserError(`an argument is longer than ${argLimits.maxToken} characters`, true);
   }
   return tokens;
 }
@@ -57,7 +57,7 @@ function scanQuoted(text: string, start: number, close: string, escapes: boolean
     value += ch;
     i++;
   }
-  throw new UserError(`missing closing quote ${close}`);
+  throw new UserError(`missing closing quote ${close}`, true);
 }
 
 /** Slack sends auto-linked text as <http://host|host> or <mailto:x|x>: keep what the user typed. */

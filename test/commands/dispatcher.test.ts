@@ -1,0 +1,108 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { z } from 'zod';
+import { createDispatcher } from '../../src/commands/dispatcher.ts';
+import { defineCommand, UserError, type CommandDefinition } from '../../src/commands/types.ts';
+import type { Reply } from '../../src/chat/types.ts';
+import { CHANNEL, harness, replyText } from './fakes.ts';
+
+function withCommands(extra: CommandDefinition[]) {
+  const h = harness();
+  const dispatch = createDispatcher({ services: h.services, log: h.log, commands: extra });
+  const run = async (name: string, text = '', respond?: (r: Reply) => Promise<void>): Promise<Reply[]> => {
+    const replies: Reply[] = [];
+    await dispatch({ channel: CHANNEL, user: { id: 'u1' }, name, text }, respond ?? (async (r) => void replies.push(r)));
+    return replies;
+  };
+  return { ...h, run };
+}
+
+const boom = defineCommand({
+  name: 'boom',
+  usage: 'boom',
+  summary: 'throws',
+  args: z.object({ positional: z.array(z.string()), options: z.object({}) }),
+  async run() {
+    throw new Error('database password=hunter2 at /srv/app/x.ts:10');
+  },
+});
+
+test('dispatcher: an unknown command is answered with a pointer to help', async () => {
+  const h = harness();
+  const [reply, ...rest] = await h.run('frobnicate now');
+  assert.equal(rest.length, 0);
+  assert.equal(reply!.status, 'error');
+  assert.equal(reply!.title, 'Unknown command "frobnicate"');
+  assert.match(replyText(reply!), /\/help lists the commands/);
+});
+
+test('dispatcher: accepts slashes, @botname suffixes and upper case in the name', async () => {
+  const h = harness();
+  for (const name of ['/help', 'help@certwatch_bot', 'HELP']) {
+    const [reply] = await h.run(name);
+    assert.match(reply!.title, /certwatch/, name);
+  }
+});
+
+test('dispatcher: a throwing command is answered briefly and logged with the detail, never crashing', async () => {
+  const h = withCommands([boom]);
+  const replies = await h.run('boom');
+  assert.equal(replies.length, 1);
+  const text = replyText(replies[0]!);
+  assert.match(text, /Something went wrong running \/boom/);
+  assert.doesNotMatch(text, /hunter2|\/srv\/app|at .*:\d+/);
+  const ref = /reference ([0-9a-f]{8})/.exec(text)?.[1];
+  const logged = h.logs.find((l) => l.level === 'error' && l.obj.event === 'command_failed');
+  assert.ok(logged);
+  assert.equal(logged.obj.ref, ref);
+  assert.match(String(logged.obj.err), /hunter2/);
+});
+
+test('dispatcher: a UserError is answered with its own message', async () => {
+  const refuse = defineCommand({
+    name: 'refuse',
+    usage: 'refuse <x>',
+    summary: 'refuses',
+    args: z.object({ positional: z.array(z.string()), options: z.object({}) }),
+    async run() {
+      throw new UserError('not today', true);
+    },
+  });
+  const h = withCommands([refuse]);
+  const [reply] = await h.run('refuse');
+  assert.equal(reply!.title, 'not today');
+  assert.deepEqual(reply!.text, ['Usage: /refuse <x>']);
+});
+
+test('dispatcher: never rejects when the platform fails to deliver a reply', async () => {
+  const h = withCommands([boom]);
+  let calls = 0;
+  await h.run('boom', '', async () => {
+    calls++;
+    throw new Error('HTTP 500 from the chat API');
+  });
+  assert.equal(calls, 1);
+  assert.ok(h.logs.some((l) => l.obj.event === 'reply_failed'));
+  const unknown = await h.run('nope', '', async () => {
+    throw new Error('down');
+  });
+  assert.deepEqual(unknown, []);
+});
+
+test('dispatcher: logs one command event with the outcome', async () => {
+  const h = harness();
+  await h.run('list');
+  await h.run('mute');
+  const events = h.logs.filter((l) => l.obj.event === 'command').map((l) => [l.obj.command, l.obj.outcome]);
+  assert.deepEqual(events, [
+    ['list', 'ok'],
+    ['mute', 'bad_args'],
+  ]);
+});
+
+test('dispatcher: an unterminated quote gets the usage line, not an error', async () => {
+  const h = harness();
+  const [reply] = await h.run('add "mail.example.com');
+  assert.match(reply!.title, /missing closing quote/);
+  assert.match(replyText(reply!), /Usage: \/add/);
+});
