@@ -1,7 +1,8 @@
 // Every real server the interop suite starts. Adding one: a module in this folder, one line here.
 import type { ServerModule } from '../lib/context.ts';
+import { dovecot } from './dovecot.ts';
 import { nginx } from './nginx.ts';
 import { postgres } from './postgres.ts';
 import { slapd } from './slapd.ts';
 
-export const servers: readonly ServerModule[] = [nginx, postgres, slapd];
+export const servers: readonly ServerModule[] = [nginx, postgres, slapd, dovecot];
