@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { ProbeResult } from '../../src/probe/result.ts';
+import { startTlsServer, type FakeServer } from '../helpers/fake-server.ts';
+import { testPki } from '../helpers/pki.ts';
+
+const bin = fileURLToPath(new URL('../../bin/certwatch.js', import.meta.url));
+
+function runBin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+describe('bin/certwatch.js as a child process', () => {
+  let dir: string;
+  let server: FakeServer;
+  let caFile: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certwatch-bin-'));
+    const pki = await testPki();
+    caFile = join(dir, 'root.pem');
+    await writeFile(caFile, pki.root.certPem);
+    server = await startTlsServer(pki.serverCreds);
+  });
+
+  after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('bin: check --json prints the JSON array on stdout and exits 0 for a valid certificate', async () => {
+    const { code, stdout, stderr } = await runBin(['check', '--json', '--ca', caFile, '--servername', 'localhost', `127.0.0.1:${server.port}`]);
+    assert.equal(stderr, '');
+    const results = JSON.parse(stdout) as ProbeResult[];
+    assert.equal(results.length, 1);
+    assert.equal(results[0]?.status, 'ok');
+    assert.equal(results[0]?.target.port, server.port);
+    assert.equal(code, 0);
+  });
+
+  it('bin: bad usage prints one line on stderr and exits 3', async () => {
+    const { code, stdout, stderr } = await runBin(['check', '--timeout', 'soon', 'example.com']);
+    assert.equal(code, 3);
+    assert.equal(stdout, '');
+    assert.equal(stderr, 'certwatch: --timeout: "soon" is not a whole number\n');
+  });
+});
