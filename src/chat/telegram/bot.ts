@@ -1,0 +1,254 @@
+// The Telegram front end: telegraf receives updates (long polling or webhook), turns commands
+// and button presses into IncomingCommand, and answers through the shared dispatcher.
+// Handlers return at once and the command runs in the background: telegraf handles one
+// batch of updates at a time, so awaiting a probe here would stall every other chat.
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { Telegraf, type Telegram } from 'telegraf';
+import type { Update } from 'telegraf/types';
+import { createAccessControl } from '../../security/access.ts';
+import { createCommandGuard, type CommandGuard } from '../../security/guard.ts';
+import { InFlight } from '../../security/in-flight.ts';
+import type { CheckRateLimiter } from '../../security/rate-limit.ts';
+import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand, type Reply, type Respond } from '../types.ts';
+import { decodeCallback } from './callback.ts';
+import { sanitizeError } from './errors.ts';
+import { channelOf, parseCommand } from './parse.ts';
+import { pollUpdates } from './polling.ts';
+import { createTelegramSender, postReply, updateReply, type Posted } from './sender.ts';
+import { startWebhookServer } from './webhook.ts';
+
+/** A command as listed in Telegram's command menu. */
+export interface MenuCommand {
+  name: string;
+  summary: string;
+}
+
+/** Everything startTelegram needs; main.ts builds it from Config. */
+export interface TelegramOptions {
+  token: string;
+  /** Bot API base URL (self-hosted Bot API server, tests); default https://api.telegram.org. */
+  apiRoot?: string;
+  dispatcher: CommandDispatcher;
+  logger: Logger;
+  /** Commands for setMyCommands (from the command registry). */
+  commands?: readonly MenuCommand[];
+  /** Chat ids allowed to use the bot; empty or absent allows every chat. */
+  allowedChats?: readonly string[];
+  /** Shared limiter for on-demand checks. */
+  limiter?: CheckRateLimiter;
+  maxArgLength?: number;
+  /** Webhook mode instead of long polling. */
+  webhook?: { url: string; secretToken?: string; port: number; host?: string };
+  /** getUpdates long-poll timeout in seconds (default 50; tests use 1). */
+  pollTimeoutSec?: number;
+  /** Most commands running at once (default 100). */
+  maxInFlight?: number;
+}
+
+/** A running Telegram adapter. */
+export interface TelegramAdapter {
+  sender: ChannelSender;
+  /** The bot's @username, from getMe. */
+  username: string;
+  stop(): Promise<void>;
+}
+
+const busyReply: Reply = { title: 'The bot is busy right now. Please try again in a minute.', status: 'warning' };
+const failedReply: Reply = { title: 'Sorry, that command failed. The error has been logged.', status: 'error' };
+const staleButton = 'This button no longer works.';
+
+/** Starts the Telegram adapter: getMe, command menu, then polling or the webhook server. */
+export async function startTelegram(options: TelegramOptions): Promise<TelegramAdapter> {
+  const { token, logger: baseLogger, dispatcher } = options;
+  const log = baseLogger.child({ platform: 'telegram' });
+  const errFields = (err: unknown) => ({ err: sanitizeError(err, token) });
+  const bot = new Telegraf(token, {
+    // webhookReply off: every call is a real request whose result (or error) we see.
+    telegram: { ...(options.apiRoot === undefined ? {} : { apiRoot: options.apiRoot }), webhookReply: false },
+    handlerTimeout: 10_000,
+  });
+  const telegram = bot.telegram;
+  const guard = createCommandGuard({
+    access: createAccessControl({ channels: options.allowedChats ?? [] }),
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.maxArgLength === undefined ? {} : { maxArgLength: options.maxArgLength }),
+  });
+  const inFlight = new InFlight(options.maxInFlight ?? 100);
+  const known = new Set((options.commands ?? []).map((c) => c.name));
+  known.add('help');
+
+  let me;
+  try {
+    me = await telegram.getMe();
+  } catch (err) {
+    throw new Error(`telegram: getMe failed: ${sanitizeError(err, token).message}`);
+  }
+  bot.botInfo = me;
+  const username = me.username;
+
+  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log });
+
+  bot.on('message', (ctx) => {
+    const msg = ctx.message;
+    if (!('text' in msg) || msg.from === undefined) return;
+    const parsed = parseCommand(msg.text, username);
+    if (parsed === null) return;
+    // In groups every bot sees "/help"; answer bare commands only when they are ours.
+    if (msg.chat.type !== 'private' && !parsed.addressed && !known.has(parsed.name)) return;
+    const name = msg.from.username ?? msg.from.first_name;
+    run({ channel: channelOf(msg), user: { id: String(msg.from.id), name }, name: parsed.name, text: parsed.text });
+  });
+
+  bot.on('callback_query', async (ctx) => {
+    const q = ctx.callbackQuery;
+    const line = 'data' in q ? decodeCallback(q.data) : null;
+    const msg = q.message;
+    const answer = (text?: string) =>
+      ctx.answerCbQuery(text).catch((err: unknown) => log.warn(errFields(err), 'telegram.answer_callback_failed'));
+    if (line === null || msg === undefined) {
+      await answer(staleButton);
+      return;
+    }
+    const [name = '', ...args] = line.split(' ');
+    const cmd: IncomingCommand = {
+      channel: channelOf(msg),
+      user: { id: String(q.from.id), name: q.from.username ?? q.from.first_name },
+      name,
+      text: args.join(' '),
+    };
+    const refusal = guard(cmd);
+    if (refusal !== null) {
+      await answer(refusal.title.slice(0, 200));
+      return;
+    }
+    // Telegram shows a spinner on the button until answered; answer before the work.
+    await answer();
+    run(cmd);
+  });
+
+  bot.catch((err, ctx) => log.error({ ...errFields(err), updateId: ctx.update.update_id }, 'telegram.handler_failed'));
+
+  await setMenu(telegram, options.commands ?? [], log, token);
+
+  const handle = (update: Update): Promise<void> => bot.handleUpdate(update);
+  const allowedUpdates = ['message', 'callback_query'] as const;
+  let server: Server | undefined;
+  let polling: Promise<void> | undefined;
+  const abort = new AbortController();
+
+  if (options.webhook !== undefined) {
+    const secretToken = options.webhook.secretToken ?? randomBytes(32).toString('hex');
+    if (options.webhook.secretToken === undefined) log.warn('telegram.webhook_secret_generated');
+    server = await startWebhookServer({
+      path: new URL(options.webhook.url).pathname,
+      secretToken,
+      port: options.webhook.port,
+      ...(options.webhook.host === undefined ? {} : { host: options.webhook.host }),
+      handle,
+      onError: (err) => log.error(errFields(err), 'telegram.webhook_failed'),
+    });
+    try {
+      await telegram.setWebhook(options.webhook.url, { secret_token: secretToken, allowed_updates: [...allowedUpdates] });
+    } catch (err) {
+      server.close();
+      throw new Error(`telegram: setWebhook failed: ${sanitizeError(err, token).message}`);
+    }
+    log.info({ username }, 'telegram.webhook_started');
+  } else {
+    try {
+      // A webhook left set by an earlier deployment makes getUpdates fail with 409.
+      await telegram.deleteWebhook();
+    } catch (err) {
+      throw new Error(`telegram: deleteWebhook failed: ${sanitizeError(err, token).message}`);
+    }
+    polling = pollUpdates({
+      telegram,
+      timeoutSec: options.pollTimeoutSec ?? 50,
+      signal: abort.signal,
+      allowedUpdates,
+      handle,
+      onError: (err, retryInMs) => log.warn({ ...errFields(err), retryInMs }, 'telegram.poll_failed'),
+    }).catch((err: unknown) => log.error(errFields(err), 'telegram.polling_stopped'));
+    log.info({ username }, 'telegram.polling_started');
+  }
+
+  return {
+    sender: createTelegramSender(telegram, token),
+    username,
+    async stop() {
+      abort.abort();
+      if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
+      await polling;
+      const left = await inFlight.drain(10_000);
+      if (left > 0) log.warn({ left }, 'telegram.stop_with_commands_running');
+    },
+  };
+}
+
+async function setMenu(telegram: Telegram, commands: readonly MenuCommand[], log: Logger, token: string): Promise<void> {
+  // Bot API BotCommand: 1-32 lower-case letters, digits, underscores; description 1-256.
+  const menu = commands
+    .filter((c) => /^[a-z0-9_]{1,32}$/.test(c.name))
+    .map((c) => ({ command: c.name, description: (c.summary.trim() || c.name).slice(0, 256) }));
+  if (menu.length === 0) return;
+  try {
+    await telegram.setMyCommands(menu);
+  } catch (err) {
+    // Not fatal: commands still work when typed.
+    log.warn({ err: sanitizeError(err, token) }, 'telegram.set_commands_failed');
+  }
+}
+
+interface RunContext {
+  cmd: IncomingCommand;
+  telegram: Telegram;
+  token: string;
+  guard: CommandGuard;
+  dispatcher: CommandDispatcher;
+  inFlight: InFlight;
+  log: Logger;
+}
+
+/** Runs one command in the background; every outcome ends in a reply. */
+function runCommand(c: RunContext): void {
+  const { cmd, telegram, token, log } = c;
+  let posted: Posted | undefined;
+  const respond: Respond = async (reply) => {
+    posted = await withOneRetry(() =>
+      posted === undefined ? postReply(telegram, token, cmd.channel, reply) : updateReply(telegram, token, cmd.channel, posted, reply),
+    );
+  };
+  const tell = (reply: Reply): Promise<void> =>
+    respond(reply).catch((err: unknown) => log.warn({ err: sanitizeError(err, token), chat: cmd.channel.channelId }, 'telegram.reply_failed'));
+
+  const refusal = c.guard(cmd);
+  if (refusal !== null) {
+    // Strangers get this one line and nothing else: nothing is dispatched or stored.
+    log.info({ chat: cmd.channel.channelId, user: cmd.user.id, command: cmd.name }, 'telegram.command_refused');
+    void tell(refusal);
+    return;
+  }
+  const started = c.inFlight.start(async () => {
+    try {
+      await c.dispatcher(cmd, respond);
+    } catch (err) {
+      log.error({ err: sanitizeError(err, token), chat: cmd.channel.channelId, command: cmd.name }, 'telegram.command_failed');
+      await tell(failedReply);
+    }
+  });
+  if (!started) void tell(busyReply);
+}
+
+/** Interactive replies do not go through the outbox: retry once on a short 429. */
+async function withOneRetry<T>(send: () => Promise<T>): Promise<T> {
+  try {
+    return await send();
+  } catch (err) {
+    const wait = err instanceof DeliveryError ? err.options.retryAfterMs : undefined;
+    if (wait === undefined || wait > 10_000) throw err;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+    return send();
+  }
+}

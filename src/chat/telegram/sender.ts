@@ -1,0 +1,75 @@
+// Sends neutral replies to Telegram chats and topics, and the ChannelSender the outbox uses.
+import type { Telegram } from 'telegraf';
+import type { ChannelRef, ChannelSender, Reply } from '../types.ts';
+import { inlineKeyboard } from './callback.ts';
+import { telegramErrorCode, toDeliveryError } from './errors.ts';
+import { renderHtmlMessages } from './html.ts';
+
+/** Where and how a message was posted, so a later progress update can edit it. */
+export interface Posted {
+  chatId: string;
+  messageIds: number[];
+}
+
+/** A Reply rendered for Telegram: HTML parts and the keyboard for the last one. */
+function render(reply: Reply): { parts: string[]; keyboard: ReturnType<typeof inlineKeyboard> } {
+  return { parts: renderHtmlMessages(reply), keyboard: inlineKeyboard(reply.buttons ?? []) };
+}
+
+function extra(channel: ChannelRef, keyboard: ReturnType<typeof inlineKeyboard> | undefined) {
+  return {
+    parse_mode: 'HTML' as const,
+    // A forum topic: without it the message lands in "General" (Bot API sendMessage).
+    ...(channel.threadId === undefined ? {} : { message_thread_id: Number(channel.threadId) }),
+    ...(keyboard === undefined || keyboard.length === 0 ? {} : { reply_markup: { inline_keyboard: keyboard } }),
+    // Host names in replies would otherwise fetch link previews of monitored servers.
+    link_preview_options: { is_disabled: true },
+  };
+}
+
+/** Posts a reply (split under 4096 characters, buttons on the last part); throws DeliveryError. */
+export async function postReply(telegram: Telegram, token: string, channel: ChannelRef, reply: Reply): Promise<Posted> {
+  const { parts, keyboard } = render(reply);
+  const messageIds: number[] = [];
+  for (const [i, html] of parts.entries()) {
+    try {
+      const sent = await telegram.sendMessage(channel.channelId, html, extra(channel, i === parts.length - 1 ? keyboard : undefined));
+      messageIds.push(sent.message_id);
+    } catch (err) {
+      throw toDeliveryError(err, token, 'sendMessage');
+    }
+  }
+  return { chatId: channel.channelId, messageIds };
+}
+
+/**
+ * Replaces a posted reply (progress of a long command). Edits in place when both old and new
+ * fit in one message; otherwise posts the new reply. Returns where the reply now lives.
+ */
+export async function updateReply(telegram: Telegram, token: string, channel: ChannelRef, posted: Posted, reply: Reply): Promise<Posted> {
+  const { parts, keyboard } = render(reply);
+  const [only] = parts;
+  const [messageId] = posted.messageIds;
+  if (parts.length !== 1 || posted.messageIds.length !== 1 || only === undefined || messageId === undefined) {
+    return postReply(telegram, token, channel, reply);
+  }
+  try {
+    const { message_thread_id: _thread, ...edit } = extra(channel, keyboard);
+    await telegram.editMessageText(posted.chatId, messageId, undefined, only, edit);
+  } catch (err) {
+    // Same text twice is "message is not modified": the update is already shown.
+    if (telegramErrorCode(err) === 400 && /not modified/i.test(String((err as { description?: unknown }).description))) return posted;
+    throw toDeliveryError(err, token, 'editMessageText');
+  }
+  return posted;
+}
+
+/** The outbox's delivery path to Telegram. */
+export function createTelegramSender(telegram: Telegram, token: string): ChannelSender {
+  return {
+    platform: 'telegram',
+    async send(channel, message) {
+      await postReply(telegram, token, channel, message);
+    },
+  };
+}
