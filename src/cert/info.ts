@@ -14,8 +14,12 @@ export class Cert {
   readonly issuerKey: string;
   readonly notBefore: Date;
   readonly notAfter: Date;
+  // Memos: a Cert is cached and judged again on every probe of the same server.
   private selfSignedMemo: boolean | undefined;
   private sigMemo: ReturnType<typeof signatureAlgorithm> | undefined;
+  private keyMemo: { keyType: string; keyBits: number } | undefined;
+  private infoMemo: Omit<CertificateInfo, 'daysLeft'> | undefined;
+  private readonly issuerMemo = new WeakMap<Cert, { named: boolean; verified: boolean }>();
 
   constructor(readonly der: Buffer) {
     this.x509 = new X509Certificate(der);
@@ -42,10 +46,21 @@ export class Cert {
     return this.sigMemo;
   }
 
-  /** Whether `issuer` names and signed this certificate. */
+  get key(): { keyType: string; keyBits: number } {
+    this.keyMemo ??= describeKey(this.x509.publicKey);
+    return this.keyMemo;
+  }
+
+  /** Whether `issuer` names this certificate's issuer (name, key identifiers, key usage) and signed it. */
   issuedBy(issuer: Cert): { named: boolean; verified: boolean } {
-    if (issuer.subjectKey !== this.issuerKey || !this.x509.checkIssued(issuer.x509)) return { named: false, verified: false };
-    return { named: true, verified: this.x509.verify(issuer.x509.publicKey) };
+    if (issuer.subjectKey !== this.issuerKey) return { named: false, verified: false };
+    let r = this.issuerMemo.get(issuer);
+    if (r === undefined) {
+      const named = this.x509.checkIssued(issuer.x509);
+      r = { named, verified: named && this.x509.verify(issuer.x509.publicKey) };
+      this.issuerMemo.set(issuer, r);
+    }
+    return r;
   }
 
   /** Short name for messages: the CN if any, else the whole subject. */
@@ -59,21 +74,21 @@ export class Cert {
   }
 
   info(now: Date): CertificateInfo {
-    const { keyType, keyBits } = describeKey(this.x509.publicKey);
-    return {
+    this.infoMemo ??= {
       subject: oneLine(this.subjectKey),
       issuer: oneLine(this.issuerKey),
       sans: parseSans(this.x509.subjectAltName),
       notBefore: this.notBefore.toISOString(),
       notAfter: this.notAfter.toISOString(),
-      daysLeft: this.daysLeft(now),
       serialNumber: this.x509.serialNumber.toUpperCase(),
       fingerprint256: this.x509.fingerprint256,
-      keyType,
-      keyBits,
+      ...this.key,
       signatureAlgorithm: this.signature.name,
       selfSigned: this.selfSigned,
     };
+    const { sans, ...rest } = this.infoMemo;
+    // Callers get their own copy: results are stored and rendered independently.
+    return { ...rest, sans: [...sans], daysLeft: this.daysLeft(now) };
   }
 }
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
-import { isWeakHash, keyWeakness, describeKey } from './algorithms.ts';
-import { Cert, parseSans } from './info.ts';
+import { isWeakHash, keyWeakness } from './algorithms.ts';
+import { parseSans, type Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
 import type { TrustStore } from './trust.ts';
 import type { Judgement, JudgeInput, Problem, Severity } from './types.ts';
@@ -16,7 +16,7 @@ export class CertificateParseError extends Error {
  * valid now; the leaf's own dates are reported separately (EXPIRED, NOT_YET_VALID).
  */
 export function judge(input: JudgeInput, trust: TrustStore): Judgement {
-  const sent = input.chain.map((der, i) => parse(der, i));
+  const sent = input.chain.map((der, i) => parse(trust, der, i));
   const leaf = sent[0];
   if (leaf === undefined) throw new CertificateParseError('the server sent no certificate');
   const { now } = input;
@@ -46,9 +46,9 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
 
 type Add = (code: Problem['code'], severity: Severity, message: string) => void;
 
-function parse(der: Buffer, i: number): Cert {
+function parse(trust: TrustStore, der: Buffer, i: number): Cert {
   try {
-    return new Cert(der);
+    return trust.certs.get(der);
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err);
     throw new CertificateParseError(`certificate ${i + 1} sent by the server cannot be parsed (${why})`, { cause: err });
@@ -150,7 +150,7 @@ function issuerLabel(c: Cert): string {
 function weakness(sent: readonly Cert[], add: Add): void {
   sent.forEach((c, i) => {
     const who = i === 0 ? 'server certificate' : `chain certificate "${c.label}"`;
-    const { keyType, keyBits } = describeKey(c.x509.publicKey);
+    const { keyType, keyBits } = c.key;
     const weak = keyWeakness(keyType, keyBits);
     if (weak !== null) add('WEAK_KEY', 'critical', `${who} has ${weak}`);
     const sig = c.signature;

@@ -1,4 +1,5 @@
 import { rootCertificates } from 'node:tls';
+import { CertCache } from './cache.ts';
 import { Cert } from './info.ts';
 
 /** A CA file or text that cannot be used as trust anchors; the message says what is wrong. */
@@ -48,23 +49,25 @@ export class TrustStore {
   private constructor(
     private readonly bundle: LazyBundle | null,
     private readonly extra: AnchorIndex,
+    /** Parsed server certificates, shared by every store derived from this one. */
+    readonly certs: CertCache,
   ) {}
 
   /** Node's bundled Mozilla root certificates. */
   static bundled(): TrustStore {
-    return new TrustStore(new LazyBundle(rootCertificates), new AnchorIndex());
+    return new TrustStore(new LazyBundle(rootCertificates), new AnchorIndex(), new CertCache());
   }
 
   /** Only the CAs in `pemText` (for tests and for --ca without the public roots). */
   static fromPem(pemText: string | string[], source = 'CA text'): TrustStore {
-    return new TrustStore(null, indexOf(pemText, source));
+    return new TrustStore(null, indexOf(pemText, source), new CertCache());
   }
 
   /** This store plus the CA certificates in `pemText` (several per file allowed). */
   withExtra(pemText: string | string[], source = 'CA text'): TrustStore {
     const extra = indexOf(pemText, source);
     for (const list of this.extra.bySubject.values()) for (const c of list) extra.add(c);
-    return new TrustStore(this.bundle, extra);
+    return new TrustStore(this.bundle, extra, this.certs);
   }
 
   /** Number of distinct anchors. */
