@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { test } from 'node:test';
+import { CONSOLE_CHANNEL, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
+import { DeliveryError } from '../../src/chat/types.ts';
+import { harness } from '../commands/fakes.ts';
+
+function session() {
+  const h = harness();
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = '';
+  output.on('data', (c: Buffer) => (printed += c.toString('utf8')));
+  const handle = startConsole({ input, output, dispatcher: h.dispatch });
+  return { h, input, handle, printed: () => printed };
+}
+
+test('console: runs typed commands in order, with or without a slash, and exits on EOF', async () => {
+  const { h, input, handle, printed } = session();
+  input.write('/add mail.example.com:587 "Mail relay"\n');
+  input.write('\n# a comment\n');
+  input.end('list\n');
+  await handle.closed;
+  const out = printed();
+  assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left$/m);
+  assert.match(out, /^ {2}Protocol: smtp, STARTTLS$/m);
+  assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left\n {2}Added as \w+\.$/m);
+  assert.match(out, /^\[OK\] 1 target in this channel$/m);
+  assert.match(out, /^ {2}- \[OK\] \w+ mail\.example\.com:587 \(smtp STARTTLS\) — ok, 90 days left — Mail relay$/m);
+  assert.ok(out.indexOf('Added as') < out.indexOf('1 target in this channel'), 'replies in input order');
+  const [record] = await h.repo.listTargets(CONSOLE_CHANNEL);
+  assert.equal(record?.channel.platform, 'console');
+  assert.equal(record?.addedBy.id, 'console');
+});
+
+test('console: unknown commands and bad arguments are answered and the session goes on', async () => {
+  const { input, handle, printed } = session();
+  input.write('/frobnicate\n');
+  input.write('/mute\n');
+  input.end('/help\n');
+  await handle.closed;
+  const out = printed();
+  assert.match(out, /^\[ERROR\] Unknown command "frobnicate"$/m);
+  assert.match(out, /^\[ERROR\] missing argument\n {2}Usage: \/mute <target\|id> <duration>$/m);
+  assert.match(out, /^certwatch: TLS certificate monitoring$/m);
+});
+
+test('console: refuses an over-long line without running it', async () => {
+  const { h, input, handle, printed } = session();
+  input.end(`/add ${'a'.repeat(5000)}\n`);
+  await handle.closed;
+  assert.match(printed(), /Line longer than 2000 characters; ignored/);
+  assert.deepEqual(h.checks.stored, []);
+});
+
+test('console: its sender prints alerts and refuses other platforms permanently', async () => {
+  const { input, handle, printed } = session();
+  await handle.sender.send(CONSOLE_CHANNEL, { title: 'mail.example.com:587 expires in 7 days', status: 'warning', buttons: [{ label: 'Check now', command: 'check k3x9p2' }] });
+  await assert.rejects(
+    handle.sender.send({ platform: 'slack', channelId: 'C1' }, { title: 'x' }),
+    (e) => e instanceof DeliveryError && e.options.permanent === true,
+  );
+  input.end();
+  await handle.closed;
+  assert.equal(printed(), '[alert] [WARNING] mail.example.com:587 expires in 7 days\n  Actions: /check k3x9p2\n');
+});
+
+test('console: close() stops reading and resolves once pending commands are answered', async () => {
+  const { input, handle, printed } = session();
+  input.write('/list\n');
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  handle.close();
+  await handle.closed;
+  assert.match(printed(), /No targets in this channel yet/);
+});
+
+test('console: plain rendering strips terminal escape sequences from any reply', () => {
+  const text = renderPlain({ title: 'x\u001b[31mred', text: ['a\u0007b'], fields: [{ label: 'L\u001b', value: 'v\r\n' }], items: ['\u009bz'] });
+  assert.doesNotMatch(text.replace(/\n/g, ''), /[\u0000-\u001f\u007f-\u009f]/);
+});
+
+test('console: parses command lines', () => {
+  assert.deepEqual(parseLine('/add  mail.example.com:587  x '), { name: 'add', text: 'mail.example.com:587  x' });
+  assert.deepEqual(parseLine('LIST 2'), { name: 'list', text: '2' });
+  assert.equal(parseLine('   '), null);
+  assert.equal(parseLine('# note'), null);
+});
