@@ -52,6 +52,8 @@ export interface TelegramAdapter {
   sender: ChannelSender;
   /** The bot's @username, from getMe. */
   username: string;
+  /** The port the webhook server listens on (webhook mode only; useful with port 0). */
+  webhookPort?: number;
   stop(): Promise<void>;
 }
 
@@ -174,9 +176,11 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
     log.info({ username }, 'telegram.polling_started');
   }
 
+  const address = server?.address();
   return {
     sender: createTelegramSender(telegram, token),
     username,
+    ...(address !== undefined && address !== null && typeof address === 'object' ? { webhookPort: address.port } : {}),
     async stop() {
       abort.abort();
       if (server !== undefined) await new Promise<void>((resolve) => server.close(() => resolve()));
