@@ -73,7 +73,8 @@ function unwrapSlackLink(word: string): string {
  */
 export function parseArgs(tokens: readonly string[]): ParsedArgs {
   const positional: string[] = [];
-  const options: Record<string, string> = Object.create(null) as Record<string, string>;
+  // Option names match [a-z][a-z0-9-]*, so "__proto__" cannot be one.
+  const options: Record<string, string> = {};
   let onlyPositional = false;
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i]!;
@@ -100,5 +101,5 @@ export function parseArgs(tokens: readonly string[]): ParsedArgs {
     }
     options[name] = value;
   }
-  return { positional, options: { ...options } };
+  return { positional, options };
 }
