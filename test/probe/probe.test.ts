@@ -168,6 +168,20 @@ describe('probe errors', async () => {
     }
   });
 
+  it('probe: a server that closes the connection mid-handshake is TLS_HANDSHAKE_FAILED', async () => {
+    const rude = await startFakeServer(async (conn) => {
+      await conn.readBytes(5);
+      conn.destroy();
+    });
+    try {
+      const r = await probeOne(prober, rude.port);
+      assert.equal(r.error?.code, 'TLS_HANDSHAKE_FAILED');
+      assert.match(r.error?.message ?? '', /during TLS handshake/);
+    } finally {
+      await rude.close();
+    }
+  });
+
   it('probe: a name that does not resolve is DNS_FAILED with one result and no address', async () => {
     const notFound: Resolver = async (host) => {
       throw Object.assign(new Error(`getaddrinfo ENOTFOUND ${host}`), { code: 'ENOTFOUND' });
