@@ -143,3 +143,21 @@ test('ftp: accepts a greeting arriving in pieces', async () => {
   expectGoAhead(run);
   assert.equal(run.sent, 'AUTH TLS\r\n');
 });
+
+test('ftp: suggests --protocol smtp when an SMTP server does not know AUTH TLS', async () => {
+  const run = await runDialect(ftp, async (conn) => {
+    await upToAuth(conn, '220 mail.example.org ESMTP Postfix\r\n');
+    conn.write('502 5.5.2 Error: command not recognized\r\n');
+  });
+  const err = expectError(run, 'STARTTLS_NOT_OFFERED', 'AUTH TLS');
+  assert.match(err.hint ?? '', /--protocol smtp/);
+});
+
+test('ftp: gives no hint when a real FTP server does not know AUTH', async () => {
+  const run = await runDialect(ftp, async (conn) => {
+    await upToAuth(conn, '220 ftp.example.org FTP server (Version 6.00LS) ready.\r\n');
+    conn.write('500 AUTH: command not understood.\r\n');
+  });
+  const err = expectError(run, 'STARTTLS_NOT_OFFERED', 'AUTH TLS');
+  assert.equal(err.hint, undefined);
+});

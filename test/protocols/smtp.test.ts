@@ -163,3 +163,13 @@ test('smtp: does not take STARTTLS on the server-name line for an extension', as
   });
   expectError(run, 'STARTTLS_NOT_OFFERED', 'EHLO');
 });
+
+test('smtp: suggests --protocol ftp when an FTP server does not know EHLO', async () => {
+  const run = await runDialect(smtp, async (conn) => {
+    conn.write('220 ProFTPD Server (Debian) [::ffff:127.0.0.1]\r\n');
+    await conn.readLine();
+    conn.write('500 EHLO not understood\r\n');
+  });
+  const err = expectError(run, 'STARTTLS_NOT_OFFERED', 'EHLO');
+  assert.match(err.hint ?? '', /--protocol ftp/);
+});

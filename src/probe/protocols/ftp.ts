@@ -1,6 +1,6 @@
-import { notOffered, printable, protocolError, rejected } from '../errors.ts';
+import { printable, protocolError, rejected } from '../errors.ts';
 import type { DialectIO } from '../reader.ts';
-import { notProtocol } from './line-replies.ts';
+import { notOfferedAfter, notProtocol } from './line-replies.ts';
 import type { Dialect } from './types.ts';
 
 /** Upper bound on lines in one multi-line reply (RFC 959 sets none). */
@@ -68,7 +68,7 @@ export const ftp: Dialect = async (io) => {
   io.write('AUTH TLS\r\n');
   const go = await readFtpReply(io);
   if (go.code === 234) return;
-  if (NOT_OFFERED.has(go.code)) throw notOffered('FTP', `AUTH TLS answered ${quote(go)}`, io.step);
+  if (NOT_OFFERED.has(go.code)) throw notOfferedAfter('FTP', `AUTH TLS answered ${quote(go)}`, io.step, quote(greeting));
   // 431, 534 (policy) and other failures are refusals; 1xx-3xx other than 234 (e.g. 334,
   // which asks for ADAT security data) are not the TLS go-ahead.
   if (go.code >= 400) throw rejected('FTP', `${go.code} ${go.lines.join(' ')}`, io.step);

@@ -1,16 +1,17 @@
 // Helpers shared by the line-based dialects (smtp, lmtp, imap, pop3, ftp, nntp, sieve, irc).
-import { printable, protocolError, type ProbeError } from '../errors.ts';
+import { notOffered, printable, ProbeError, protocolError } from '../errors.ts';
 import type { DialectIO } from '../reader.ts';
 
 /**
  * What other services say first, so that a wrong --protocol gets a useful hint.
- * Order matters: FTP and SMTP both greet with 220, FTP servers usually say so.
+ * Order matters: SMTP and FTP both greet with 220; SMTP servers say (E)SMTP (RFC 5321
+ * section 4.3.1 examples), FTP servers usually name themselves (ProFTPD, vsFTPd, Pure-FTPd).
  */
 const lookalikes: readonly (readonly [RegExp, string])[] = [
   [/^\* (OK|PREAUTH|BYE)\b/i, 'this looks like IMAP: try --protocol imap'],
   [/^\+OK\b/, 'this looks like POP3: try --protocol pop3'],
-  [/^220[ -].*\bftp/i, 'this looks like FTP: try --protocol ftp'],
-  [/^220[ -].*\b(E?SMTP|LMTP|mail)\b/i, 'this looks like SMTP: try --protocol smtp'],
+  [/^220[ -].*\b(E?SMTP|LMTP)\b/i, 'this looks like SMTP: try --protocol smtp'],
+  [/^220[ -].*ftp/i, 'this looks like FTP: try --protocol ftp'],
   [/^20[01] .*\b(news|nntp|inn)/i, 'this looks like NNTP: try --protocol nntp'],
   [/^"IMPLEMENTATION"/i, 'this looks like ManageSieve: try --protocol sieve'],
   [/^(:\S+ )?(NOTICE|PING) /, 'this looks like IRC: try --protocol irc'],
@@ -28,6 +29,16 @@ export function lookalikeHint(line: string, speaking: string): string | undefine
 /** PROTOCOL_ERROR for a line that is not `protocol`, quoting the line (control bytes escaped). */
 export function notProtocol(protocol: string, what: string, line: string, step: string): ProbeError {
   return protocolError(`not ${what}: "${printable(line)}"`, step, lookalikeHint(line, protocol));
+}
+
+/**
+ * STARTTLS_NOT_OFFERED, with a hint when the greeting shows another protocol: SMTP and FTP
+ * share the 220 greeting, so the wrong one of them fails only at the upgrade command.
+ */
+export function notOfferedAfter(protocol: string, detail: string, step: string, greeting: string): ProbeError {
+  const err = notOffered(protocol, detail, step);
+  const hint = lookalikeHint(greeting, protocol);
+  return hint === undefined ? err : new ProbeError(err.code, err.message, { step, hint });
 }
 
 /**

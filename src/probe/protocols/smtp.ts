@@ -1,6 +1,6 @@
 import type { DialectIO } from '../reader.ts';
-import { notOffered, printable, protocolError, rejected } from '../errors.ts';
-import { listsKeyword, notProtocol } from './line-replies.ts';
+import { printable, protocolError, rejected } from '../errors.ts';
+import { listsKeyword, notOfferedAfter, notProtocol } from './line-replies.ts';
 import type { Dialect } from './types.ts';
 
 /** Upper bound on lines in one multi-line reply (RFC 5321 sets none; hostile servers may loop). */
@@ -57,13 +57,13 @@ export function smtpLike(protocol: string, helloVerb: 'EHLO' | 'LHLO'): Dialect 
     if (hello.code === 500 || hello.code === 502) {
       // A server that does not know EHLO has no service extensions, so no STARTTLS
       // (RFC 5321 section 4.1.4; RFC 3207 section 4 makes STARTTLS an EHLO extension).
-      throw notOffered(protocol, `${helloVerb} is not supported (${printable(quote(hello))})`, io.step);
+      throw notOfferedAfter(protocol, `${helloVerb} is not supported (${printable(quote(hello))})`, io.step, quote(greeting));
     }
     if (hello.code !== 250) throw protocolError(`${helloVerb} answered ${printable(quote(hello))}`, io.step);
     // The first line is the server's name; extensions follow, one keyword per line
     // (keywords are case-insensitive, RFC 5321 section 2.4).
     if (!listsKeyword(hello.lines.slice(1), 'STARTTLS')) {
-      throw notOffered(protocol, `STARTTLS is not among the ${helloVerb} extensions`, io.step);
+      throw notOfferedAfter(protocol, `STARTTLS is not among the ${helloVerb} extensions`, io.step, quote(greeting));
     }
     io.step = 'STARTTLS';
     io.write('STARTTLS\r\n');
