@@ -71,7 +71,9 @@ function leafValidity(leaf: Cert, input: JudgeInput, add: Add): void {
   }
   const days = leaf.daysLeft(now);
   if (now > leaf.notAfter) {
-    add('EXPIRED', 'critical', `certificate expired ${plural(-days)} ago (${day(leaf.notAfter)})`);
+    // Whole days elapsed, so one second past expiry reads "today", not "1 day ago".
+    const ago = Math.floor((now.getTime() - leaf.notAfter.getTime()) / 86_400_000);
+    add('EXPIRED', 'critical', `certificate expired ${ago === 0 ? 'today' : `${plural(ago)} ago`} (${day(leaf.notAfter)})`);
   } else if (days < input.warnDays) {
     const when = days === 0 ? 'today' : `in ${plural(days)}`;
     add('EXPIRES_SOON', days < input.critDays ? 'critical' : 'warning', `certificate expires ${when} (${day(leaf.notAfter)})`);

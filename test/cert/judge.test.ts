@@ -74,7 +74,7 @@ describe('judge', async () => {
     const j = run([old, inter], trust);
     assert.deepEqual(codes(j), ['EXPIRED']);
     assert.equal(problem(j, 'EXPIRED').severity, 'critical');
-    assert.match(problem(j, 'EXPIRED').message, /^certificate expired 4 days ago \(\d{4}-\d\d-\d\d\)$/);
+    assert.match(problem(j, 'EXPIRED').message, /^certificate expired 3 days ago \(\d{4}-\d\d-\d\d\)$/);
     assert.equal(j.certificate.daysLeft, -4);
   });
 
