@@ -10,6 +10,7 @@ import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
 import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
 import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
+import { expectHealthy, expectProbeError, probeFake } from './line-harness.ts';
 
 interface Outcome {
   error: ProbeError | null;
@@ -225,5 +226,29 @@ describe('ldap dialect', () => {
   it('ldap: reports PROTOCOL_ERROR when the server closes in the middle of the response', async () => {
     const port = await serve(answering(extendedResponse().subarray(0, 10), (c) => c.close()));
     await expectError(port, 'PROTOCOL_ERROR', /closed/);
+  });
+
+  it('ldap: the Prober reads the full chain after a success response and judges it healthy', async () => {
+    const pki = await testPki();
+    const { result } = await probeFake('ldap', pki.root, async (conn) => {
+      await conn.readBytes(31);
+      conn.write(extendedResponse());
+      conn.startTls(pki.serverCreds);
+    });
+    expectHealthy(result, pki.leaf);
+  });
+
+  it('ldap: the Prober refuses bytes injected right after the success response as PROTOCOL_ERROR', async () => {
+    const { result } = await probeFake('ldap', (await testPki()).root, async (conn) => {
+      await conn.readBytes(31);
+      conn.write(Buffer.concat([extendedResponse(), startTlsRequest()]));
+    });
+    expectProbeError(result, 'PROTOCOL_ERROR', 'after STARTTLS');
+  });
+
+  it('ldap: the Prober reports an unavailable answer as a critical STARTTLS_REJECTED finding', async () => {
+    const { result } = await probeFake('ldap', (await testPki()).root, answering(extendedResponse({ code: 52 })));
+    expectProbeError(result, 'STARTTLS_REJECTED', 'StartTLS');
+    assert.equal(result.status, 'critical');
   });
 });

@@ -3,13 +3,17 @@ import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { TrustStore } from '../../src/cert/trust.ts';
 import { ProbeError } from '../../src/probe/errors.ts';
+import { Prober } from '../../src/probe/probe.ts';
+import type { ProbeResult } from '../../src/probe/result.ts';
 import { mysql, parseMysqlGreeting, sslRequest } from '../../src/probe/protocols/mysql.ts';
 import type { Dialect } from '../../src/probe/protocols/types.ts';
 import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
 import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
 import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
+import { expectHealthy, expectProbeError } from './line-harness.ts';
 
 interface Outcome {
   error: ProbeError | null;
@@ -78,6 +82,22 @@ async function startMysqlTls(greeting: Buffer, creds: ServerCreds): Promise<{ po
       }),
   });
   return { port: (server.address() as AddressInfo).port, request };
+}
+
+/** One probe through the real Prober (dialect, leftover check, TLS, judge). */
+async function probeMysql(port: number, root: Issued): Promise<ProbeResult> {
+  const prober = new Prober({ trust: TrustStore.fromPem(root.certPem) });
+  const target = {
+    input: `mysql://localhost:${port}`,
+    host: '127.0.0.1',
+    port,
+    protocol: 'mysql' as const,
+    mode: 'starttls' as const,
+    servername: 'localhost',
+  };
+  const results = await prober.probe(target, { timeoutMs: 3000, warnDays: 30, critDays: 7 });
+  assert.equal(results.length, 1);
+  return results[0]!;
 }
 
 async function expectError(port: number, code: string, message?: RegExp, step = 'greeting'): Promise<ProbeError> {
@@ -287,5 +307,28 @@ describe('mysql dialect', () => {
       conn.close();
     });
     await expectError(port, 'PROTOCOL_ERROR', /closed/);
+  });
+
+  it('mysql: the Prober reads the full chain after the SSL Request and judges it healthy', async () => {
+    const pki = await testPki();
+    const { port, request } = await startMysqlTls(packet(0, greetingPayload(mariadb11)), pki.serverCreds);
+    expectHealthy(await probeMysql(port, pki.root), pki.leaf);
+    assert.deepEqual(await request, expectedSslRequest);
+  });
+
+  it('mysql: the Prober refuses bytes sent behind the greeting as PROTOCOL_ERROR', async () => {
+    const port = await serve((conn) => {
+      conn.write(Buffer.concat([packet(0, greetingPayload(mysql8)), packet(1, Buffer.from([0xfe]))]));
+    });
+    expectProbeError(await probeMysql(port, (await testPki()).root), 'PROTOCOL_ERROR', 'after STARTTLS');
+  });
+
+  it('mysql: the Prober reports a greeting without CLIENT_SSL as a critical STARTTLS_NOT_OFFERED finding', async () => {
+    const port = await serve((conn) => {
+      conn.write(packet(0, greetingPayload({ ...mariadb1011, capsLow: 0xf7fe })));
+    });
+    const result = await probeMysql(port, (await testPki()).root);
+    expectProbeError(result, 'STARTTLS_NOT_OFFERED', 'greeting');
+    assert.equal(result.status, 'critical');
   });
 });

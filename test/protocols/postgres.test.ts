@@ -9,6 +9,7 @@ import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
 import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
 import { testPki, type ServerCreds, type Issued } from '../helpers/pki.ts';
+import { expectHealthy, expectProbeError, probeFake } from './line-harness.ts';
 
 interface Outcome {
   error: ProbeError | null;
@@ -182,5 +183,34 @@ describe('postgres dialect', () => {
     assert.equal(parseErrorFields(Buffer.from('SERROR\0C0A000\0Mno\0\0')), 'ERROR 0A000: no');
     assert.equal(parseErrorFields(Buffer.from('SERROR\0Mno')), null);
     assert.equal(parseErrorFields(Buffer.from('SERROR\0\0')), null);
+  });
+
+  it("postgres: the Prober reads the full chain after 'S' and judges it healthy", async () => {
+    const { root, leaf: leafCert, serverCreds } = await testPki();
+    const { result, sent } = await probeFake('postgres', root, async (conn) => {
+      await conn.readBytes(8);
+      conn.write('S');
+      conn.startTls(serverCreds);
+    });
+    expectHealthy(result, leafCert);
+    assert.equal(Buffer.from(sent, 'latin1').toString('hex'), SSL_REQUEST.toString('hex'));
+  });
+
+  it("postgres: the Prober refuses bytes injected right after 'S' as PROTOCOL_ERROR", async () => {
+    const { result } = await probeFake('postgres', (await testPki()).root, async (conn) => {
+      await conn.readBytes(8);
+      conn.write('SQ\0\0\0\x0bselect 1\0');
+    });
+    expectProbeError(result, 'PROTOCOL_ERROR', 'after STARTTLS');
+  });
+
+  it("postgres: the Prober reports 'N' as a critical STARTTLS_NOT_OFFERED finding", async () => {
+    const { result } = await probeFake('postgres', (await testPki()).root, async (conn) => {
+      await conn.readBytes(8);
+      conn.write('N');
+    });
+    expectProbeError(result, 'STARTTLS_NOT_OFFERED', 'SSLRequest');
+    assert.equal(result.status, 'critical');
+    assert.deepEqual(result.problems.map((p) => p.code), ['STARTTLS_NOT_OFFERED']);
   });
 });

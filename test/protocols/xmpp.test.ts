@@ -10,6 +10,7 @@ import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
 import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
 import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
+import { expectHealthy, expectProbeError, probeFake } from './line-harness.ts';
 
 interface Outcome {
   error: ProbeError | null;
@@ -277,5 +278,43 @@ describe('xmpp dialect', () => {
     assert.throws(() => scanToken('<a x="1" y>', 0), XmlSyntaxError);
     assert.throws(() => scanToken("<a x='1' x='2'/>", 0), XmlSyntaxError);
     assert.throws(() => scanToken('<?php echo 1 ?>', 0), XmlSyntaxError);
+  });
+
+  it('xmpp: the Prober reads the full chain after <proceed/> and judges it healthy', async () => {
+    const pki = await testPki();
+    const { result, sent } = await probeFake('xmpp', pki.root, async (conn) => {
+      await conn.readBytes(CLIENT_HEADER.length);
+      conn.write(SERVER_HEADER + FEATURES);
+      await conn.readBytes(STARTTLS_COMMAND.length);
+      conn.write(PROCEED);
+      conn.startTls(pki.serverCreds);
+    });
+    expectHealthy(result, pki.leaf);
+    assert.equal(sent, CLIENT_HEADER + STARTTLS_COMMAND);
+  });
+
+  it('xmpp-server: the Prober reads the full chain after <proceed/> and judges it healthy', async () => {
+    const pki = await testPki();
+    const header = streamHeader('server', 'localhost');
+    const { result, sent } = await probeFake('xmpp-server', pki.root, async (conn) => {
+      await conn.readBytes(header.length);
+      conn.write(SERVER_HEADER.replace("'jabber:client'", "'jabber:server'") + FEATURES);
+      await conn.readBytes(STARTTLS_COMMAND.length);
+      conn.write(PROCEED);
+      conn.startTls(pki.serverCreds);
+    });
+    expectHealthy(result, pki.leaf);
+    assert.equal(sent, header + STARTTLS_COMMAND);
+  });
+
+  it('xmpp: the Prober refuses bytes injected after <proceed/> as PROTOCOL_ERROR', async () => {
+    const { result } = await probeFake('xmpp', (await testPki()).root, scripted(SERVER_HEADER + FEATURES, `${PROCEED}<iq/>`));
+    expectProbeError(result, 'PROTOCOL_ERROR', 'after STARTTLS');
+  });
+
+  it('xmpp: the Prober reports missing <starttls/> as a critical STARTTLS_NOT_OFFERED finding', async () => {
+    const { result } = await probeFake('xmpp', (await testPki()).root, scripted(`${SERVER_HEADER}<stream:features/>`));
+    expectProbeError(result, 'STARTTLS_NOT_OFFERED', 'stream features');
+    assert.equal(result.status, 'critical');
   });
 });

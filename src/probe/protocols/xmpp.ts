@@ -79,7 +79,11 @@ async function negotiate(io: DialectIO, xml: XmppStreamReader, kind: 'client' | 
   if (features === null) throw protocolError('server closed the stream before sending its features', io.step);
   if (is(features, 'error', STREAMS_NS)) {
     const what = describeStreamError(features);
-    const hint = what.startsWith('<host-unknown/>') ? `the server does not host ${io.servername}: pass the XMPP domain with --servername` : undefined;
+    // host-unknown: `to` named a domain this server does not host. The XMPP domain often
+    // differs from the host found by SRV (example.org served by xmpp.example.org).
+    const hint = what.startsWith('<host-unknown/>')
+      ? `the server does not host ${io.servername}: pass the XMPP domain with --servername`
+      : undefined;
     throw protocolError(`stream error before the features: ${what}`, io.step, hint);
   }
   if (!is(features, 'features', STREAMS_NS)) {
