@@ -18,8 +18,11 @@ interface Outcome {
   socket: Socket;
 }
 
+/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
+const SHORT_DEADLINE_MS = 400;
+
 /** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 400): Promise<Outcome> {
+async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
   const socket = connect({ host: '127.0.0.1', port });
   await once(socket, 'connect');
   const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
@@ -43,7 +46,7 @@ async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<
 }
 
 async function expectError(port: number, code: string, message?: RegExp, step = 'StartTLS'): Promise<ProbeError> {
-  const { error } = await runDialect(port, ldap);
+  const { error } = await runDialect(port, ldap, code === 'TIMEOUT' ? SHORT_DEADLINE_MS : undefined);
   assert.ok(error, 'the dialect should have failed');
   assert.equal(error.code, code, error.message);
   assert.equal(error.step, step);
@@ -213,9 +216,8 @@ describe('ldap dialect', () => {
 
   it('ldap: refuses an oversized message length without waiting for its bytes', async () => {
     const port = await serve(answering(Buffer.from([0x30, 0x84, 0x7f, 0xff, 0xff, 0xff])));
-    const started = performance.now();
+    // The bytes never come: waiting for them would end in TIMEOUT, not PROTOCOL_ERROR.
     await expectError(port, 'PROTOCOL_ERROR', /2147483647 bytes/);
-    assert.ok(performance.now() - started < 300, 'refused at once, not at the deadline');
   });
 
   it('ldap: reports PROTOCOL_ERROR for an indefinite length, which LDAP forbids', async () => {

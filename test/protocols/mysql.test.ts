@@ -21,8 +21,11 @@ interface Outcome {
   socket: Socket;
 }
 
+/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
+const SHORT_DEADLINE_MS = 400;
+
 /** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 400): Promise<Outcome> {
+async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
   const socket = connect({ host: '127.0.0.1', port });
   await once(socket, 'connect');
   const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
@@ -101,7 +104,7 @@ async function probeMysql(port: number, root: Issued): Promise<ProbeResult> {
 }
 
 async function expectError(port: number, code: string, message?: RegExp, step = 'greeting'): Promise<ProbeError> {
-  const { error } = await runDialect(port, mysql);
+  const { error } = await runDialect(port, mysql, code === 'TIMEOUT' ? SHORT_DEADLINE_MS : undefined);
   assert.ok(error, 'the dialect should have failed');
   assert.equal(error.code, code, error.message);
   assert.equal(error.step, step);
@@ -296,9 +299,8 @@ describe('mysql dialect', () => {
     const port = await serve((conn) => {
       conn.write(Buffer.from([0xff, 0xff, 0xff, 0x00]));
     });
-    const started = performance.now();
+    // The bytes never come: waiting for them would end in TIMEOUT, not PROTOCOL_ERROR.
     await expectError(port, 'PROTOCOL_ERROR', /16777215 bytes/);
-    assert.ok(performance.now() - started < 300, 'refused at once, not at the deadline');
   });
 
   it('mysql: reports PROTOCOL_ERROR when the server closes in the middle of the greeting', async () => {

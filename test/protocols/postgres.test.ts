@@ -17,8 +17,11 @@ interface Outcome {
   socket: Socket;
 }
 
+/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
+const SHORT_DEADLINE_MS = 400;
+
 /** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 400): Promise<Outcome> {
+async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
   const socket = connect({ host: '127.0.0.1', port });
   await once(socket, 'connect');
   const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
@@ -42,7 +45,7 @@ async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<
 }
 
 async function expectError(port: number, code: string, step: string, message?: RegExp): Promise<ProbeError> {
-  const { error } = await runDialect(port, postgres);
+  const { error } = await runDialect(port, postgres, code === 'TIMEOUT' ? SHORT_DEADLINE_MS : undefined);
   assert.ok(error, 'the dialect should have failed');
   assert.equal(error.code, code, error.message);
   assert.equal(error.step, step);
@@ -166,9 +169,8 @@ describe('postgres dialect', () => {
       await conn.readBytes(8);
       conn.write(Buffer.from([0x45, 0x00, 0x10, 0x00, 0x00]));
     });
-    const started = performance.now();
+    // The bytes never come: waiting for them would end in TIMEOUT, not PROTOCOL_ERROR.
     await expectError(port, 'PROTOCOL_ERROR', 'SSLRequest', /1048576 bytes/);
-    assert.ok(performance.now() - started < 300, 'refused at once, not at the deadline');
   });
 
   it('postgres: reports PROTOCOL_ERROR when the server closes instead of answering', async () => {
