@@ -73,6 +73,11 @@ export class FakeConn {
   /** Starts server-side TLS on this connection (after the go-ahead was sent). */
   startTls(tls: FakeTls): TLSSocket {
     this.socket.off('data', this.onData);
+    // Bytes the client sent right behind the go-ahead (MySQL's ClientHello follows its SSL
+    // Request at once) belong to TLS: hand them back; TLSSocket reads them first.
+    this.socket.pause();
+    if (this.buf.length > 0) this.socket.unshift(Buffer.from(this.buf, 'latin1'));
+    this.buf = '';
     const { key, cert, ...limits } = tls;
     const secure = new TLSSocket(this.socket, {
       isServer: true,
