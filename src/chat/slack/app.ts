@@ -1,0 +1,201 @@
+// The Slack front end: Bolt receives `/cert` slash commands, app mentions and button presses
+// (Socket Mode by default, or signed HTTP requests), acknowledges at once, and runs the
+// command in the background through the shared dispatcher. Only src/chat/slack imports Bolt.
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, SocketModeReceiver, webApi, type Receiver } from '@slack/bolt';
+import type { Logger } from 'pino';
+import { createAccessControl } from '../../security/access.ts';
+import { createCommandGuard, type CommandGuard } from '../../security/guard.ts';
+import { InFlight } from '../../security/in-flight.ts';
+import type { CheckRateLimiter } from '../../security/rate-limit.ts';
+import type { ChannelSender, CommandDispatcher, IncomingCommand, Reply } from '../types.ts';
+import { ACTION_PREFIX } from './blocks.ts';
+import { boltLogger } from './logger.ts';
+import { splitCommandLine, stripMention } from './parse.ts';
+import { Progress, type Responder } from './progress.ts';
+import { RESPONSE_URL_USES, responseUrlResponder, webApiResponder } from './responders.ts';
+import { createSlackSender } from './sender.ts';
+
+/** Retry policy of a Web API client (@slack/web-api RetryOptions). */
+export interface SlackRetry {
+  retries: number;
+  factor?: number;
+  minTimeout?: number;
+  maxTimeout?: number;
+}
+
+/** Everything startSlack needs; main.ts builds it from Config. */
+export interface SlackOptions {
+  botToken: string;
+  /** App-level token: Socket Mode (the default deployment). */
+  appToken?: string;
+  /** Signing secret: HTTP mode, used when no app token is given. */
+  signingSecret?: string;
+  /** Web API base URL ending in "/api/" (GovSlack, tests); default https://slack.com/api/. */
+  apiUrl?: string;
+  /** HTTP mode listen port (0: any) and host. */
+  port?: number;
+  host?: string;
+  dispatcher: CommandDispatcher;
+  logger: Logger;
+  /** The slash command as configured in the app manifest. */
+  slashCommand?: string;
+  /** Allow-lists; empty or absent allows everyone. */
+  allowedChannels?: readonly string[];
+  allowedUsers?: readonly string[];
+  limiter?: CheckRateLimiter;
+  /** Commands that spend rate-limit tokens (default: the guard's, check and add). */
+  limitedCommands?: readonly string[];
+  maxArgLength?: number;
+  /**
+   * Retries of the client used for interactive replies. Short by default (2 retries within a
+   * few seconds): the user is waiting, and alerts have the outbox's own retries.
+   */
+  interactiveRetry?: SlackRetry;
+  /** Timeout of each Web API request in ms (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Least time between progress updates of one reply (default 1.5 s). */
+  progressIntervalMs?: number;
+  maxInFlight?: number;
+}
+
+/** A running Slack adapter. */
+export interface SlackAdapter {
+  sender: ChannelSender;
+  botUserId: string | undefined;
+  /** HTTP mode: the port the receiver listens on. */
+  port?: number;
+  stop(): Promise<void>;
+}
+
+const busyReply: Reply = { title: 'The bot is busy right now. Please try again in a minute.', status: 'warning', ephemeral: true };
+const failedReply: Reply = { title: 'Sorry, that command failed. The error has been logged.', status: 'error' };
+
+/** Starts the Slack adapter (Socket Mode when appToken is set, HTTP mode otherwise). */
+export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
+  const log = options.logger.child({ platform: 'slack' });
+  const bolt = boltLogger(log);
+  const slackApiUrl = options.apiUrl;
+  const timeout = options.requestTimeoutMs ?? 10_000;
+  const interactiveRetry = options.interactiveRetry ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3000 };
+  const clientOptions = { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), retryConfig: interactiveRetry, timeout, logger: bolt };
+
+  let receiver: Receiver;
+  if (options.appToken !== undefined) {
+    receiver = new SocketModeReceiver({ appToken: options.appToken, logger: bolt, installerOptions: { clientOptions: { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), timeout } } });
+  } else if (options.signingSecret !== undefined) {
+    // Bolt verifies the v0 HMAC signature and timestamp of every request and answers 401.
+    receiver = new HTTPReceiver({ signingSecret: options.signingSecret, logger: bolt, bodyLimit: 512 * 1024, unhandledRequestTimeoutMillis: 3001 });
+  } else {
+    throw new Error('slack: set an app token (Socket Mode) or a signing secret (HTTP mode)');
+  }
+  const app = new App({ token: options.botToken, receiver, logger: bolt, clientOptions, ...(options.appToken === undefined ? {} : { socketMode: true }) });
+
+  // Alerts go through the outbox, which retries with backoff: this client does not retry and
+  // reports 429 at once (rejectRateLimitedCalls) so the outbox can honour Retry-After.
+  const outboxClient = new webApi.WebClient(options.botToken, { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), retryConfig: { retries: 0 }, rejectRateLimitedCalls: true, timeout, logger: bolt });
+
+  const guard = createCommandGuard({
+    access: createAccessControl({ channels: options.allowedChannels ?? [], users: options.allowedUsers ?? [] }),
+    ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.limitedCommands === undefined ? {} : { limitedCommands: options.limitedCommands }),
+    ...(options.maxArgLength === undefined ? {} : { maxArgLength: options.maxArgLength }),
+  });
+  const inFlight = new InFlight(options.maxInFlight ?? 100);
+  const run = (cmd: IncomingCommand, responder: Responder, maxUses?: number): void =>
+    runCommand({ cmd, responder, guard, dispatcher: options.dispatcher, inFlight, log, progress: { minIntervalMs: options.progressIntervalMs ?? 1500, ...(maxUses === undefined ? {} : { maxUses }) } });
+
+  let botUserId: string | undefined;
+  const slash = options.slashCommand ?? '/cert';
+
+  app.command(slash, async ({ command, ack, respond }) => {
+    // Slack gives three seconds for the acknowledgement: nothing runs before it.
+    await ack();
+    const { name, text } = splitCommandLine(command.text);
+    const cmd: IncomingCommand = { channel: { platform: 'slack', channelId: command.channel_id }, user: { id: command.user_id, name: command.user_name }, name, text };
+    run(cmd, responseUrlResponder(respond), RESPONSE_URL_USES);
+  });
+
+  app.event('app_mention', async ({ event, client }) => {
+    if (event.bot_id !== undefined || event.user === undefined) return;
+    const { name, text } = splitCommandLine(stripMention(event.text, botUserId));
+    const channel = { platform: 'slack' as const, channelId: event.channel, ...(event.thread_ts === undefined ? {} : { threadId: event.thread_ts }) };
+    run({ channel, user: { id: event.user }, name, text }, webApiResponder(client, channel, event.user));
+  });
+
+  app.action({ type: 'block_actions', action_id: new RegExp(`^${ACTION_PREFIX}_`) }, async ({ ack, body, action, respond, client }) => {
+    await ack();
+    const channelId = body.channel?.id;
+    if (action.type !== 'button' || typeof action.value !== 'string' || channelId === undefined) return;
+    const threadTs = body.message?.thread_ts as string | undefined;
+    const channel = { platform: 'slack' as const, channelId, ...(threadTs === undefined ? {} : { threadId: threadTs }) };
+    const { name, text } = splitCommandLine(action.value);
+    run({ channel, user: { id: body.user.id, name: body.user.name }, name, text }, webApiResponder(client, channel, body.user.id, responseUrlResponder(respond)));
+  });
+
+  app.error(async (err) => {
+    log.error({ err }, 'slack.handler_failed');
+  });
+
+  let server: Server | undefined;
+  if (options.appToken !== undefined) {
+    await app.start();
+  } else {
+    server = (await app.start({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' })) as Server;
+  }
+  try {
+    const auth = await app.client.auth.test();
+    botUserId = auth.user_id;
+  } catch (err) {
+    log.warn({ err }, 'slack.auth_test_failed');
+  }
+  const address = server?.address() as AddressInfo | null | undefined;
+  log.info({ mode: options.appToken === undefined ? 'http' : 'socket', botUserId }, 'slack.started');
+
+  return {
+    sender: createSlackSender(outboxClient),
+    botUserId,
+    ...(address ? { port: address.port } : {}),
+    async stop() {
+      await app.stop();
+      const left = await inFlight.drain(10_000);
+      if (left > 0) log.warn({ left }, 'slack.stop_with_commands_running');
+    },
+  };
+}
+
+interface RunContext {
+  cmd: IncomingCommand;
+  responder: Responder;
+  guard: CommandGuard;
+  dispatcher: CommandDispatcher;
+  inFlight: InFlight;
+  log: Logger;
+  progress: { minIntervalMs: number; maxUses?: number };
+}
+
+/** Runs one command in the background; every outcome ends in a reply. */
+function runCommand(c: RunContext): void {
+  const { cmd, log } = c;
+  const progress = new Progress(c.responder, c.progress);
+  const tell = (reply: Reply): Promise<void> =>
+    progress.respond(reply).catch((err: unknown) => log.warn({ err, channel: cmd.channel.channelId }, 'slack.reply_failed'));
+  const refusal = c.guard(cmd);
+  if (refusal !== null) {
+    log.info({ channel: cmd.channel.channelId, user: cmd.user.id, command: cmd.name }, 'slack.command_refused');
+    void tell(refusal);
+    return;
+  }
+  const started = c.inFlight.start(async () => {
+    try {
+      await c.dispatcher(cmd, progress.respond);
+      await progress.finish();
+    } catch (err) {
+      log.error({ err, channel: cmd.channel.channelId, command: cmd.name }, 'slack.command_failed');
+      await tell(failedReply);
+      await progress.finish().catch(() => {});
+    }
+  });
+  if (!started) void tell(busyReply);
+}
