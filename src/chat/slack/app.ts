@@ -187,6 +187,7 @@ function runCommand(c: RunContext): void {
     void tell(refusal);
     return;
   }
+  log.info({ channel: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name }, 'slack.command');
   const started = c.inFlight.start(async () => {
     try {
       await c.dispatcher(cmd, progress.respond);

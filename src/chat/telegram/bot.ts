@@ -234,6 +234,8 @@ function runCommand(c: RunContext): void {
     void tell(refusal);
     return;
   }
+  // Ids are logged so an operator can find a chat's id for TELEGRAM_ALLOWED_CHATS.
+  log.info({ chat: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name }, 'telegram.command');
   const started = c.inFlight.start(async () => {
     try {
       await c.dispatcher(cmd, respond);
