@@ -11,7 +11,9 @@ import { createAccessControl } from '../../security/access.ts';
 import { createCommandGuard, type CommandGuard } from '../../security/guard.ts';
 import { InFlight } from '../../security/in-flight.ts';
 import type { CheckRateLimiter } from '../../security/rate-limit.ts';
-import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand, type Reply, type Respond } from '../types.ts';
+// Progress is platform-neutral (no Bolt inside); Telegram also rate-limits edits (~1/s per chat).
+import { Progress } from '../slack/progress.ts';
+import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand, type Reply } from '../types.ts';
 import { decodeCallback } from './callback.ts';
 import { sanitizeError } from './errors.ts';
 import { channelOf, parseCommand } from './parse.ts';
@@ -45,6 +47,8 @@ export interface TelegramOptions {
   pollTimeoutSec?: number;
   /** Most commands running at once (default 100). */
   maxInFlight?: number;
+  /** Least time between progress edits of one reply (default 1 s). */
+  progressIntervalMs?: number;
 }
 
 /** A running Telegram adapter. */
@@ -90,7 +94,8 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   bot.botInfo = me;
   const username = me.username;
 
-  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log });
+  const progressIntervalMs = options.progressIntervalMs ?? 1000;
+  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log, progressIntervalMs });
 
   bot.on('message', (ctx) => {
     const msg = ctx.message;
@@ -213,19 +218,30 @@ interface RunContext {
   dispatcher: CommandDispatcher;
   inFlight: InFlight;
   log: Logger;
+  progressIntervalMs: number;
 }
 
 /** Runs one command in the background; every outcome ends in a reply. */
 function runCommand(c: RunContext): void {
   const { cmd, telegram, token, log } = c;
   let posted: Posted | undefined;
-  const respond: Respond = async (reply) => {
-    posted = await withOneRetry(() =>
-      posted === undefined ? postReply(telegram, token, cmd.channel, reply) : updateReply(telegram, token, cmd.channel, posted, reply),
-    );
-  };
+  const progress = new Progress(
+    {
+      post: async (reply) => {
+        posted = await withOneRetry(() => postReply(telegram, token, cmd.channel, reply));
+      },
+      update: async (reply) => {
+        const before = posted;
+        posted = await withOneRetry(() => (before === undefined ? postReply(telegram, token, cmd.channel, reply) : updateReply(telegram, token, cmd.channel, before, reply)));
+      },
+    },
+    { minIntervalMs: c.progressIntervalMs },
+  );
+  const respond = progress.respond;
   const tell = (reply: Reply): Promise<void> =>
-    respond(reply).catch((err: unknown) => log.warn({ err: sanitizeError(err, token), chat: cmd.channel.channelId }, 'telegram.reply_failed'));
+    respond(reply)
+      .then(() => progress.finish())
+      .catch((err: unknown) => log.warn({ err: sanitizeError(err, token), chat: cmd.channel.channelId }, 'telegram.reply_failed'));
 
   const refusal = c.guard(cmd);
   if (refusal !== null) {
@@ -239,6 +255,7 @@ function runCommand(c: RunContext): void {
   const started = c.inFlight.start(async () => {
     try {
       await c.dispatcher(cmd, respond);
+      await progress.finish();
     } catch (err) {
       log.error({ err: sanitizeError(err, token), chat: cmd.channel.channelId, command: cmd.name }, 'telegram.command_failed');
       await tell(failedReply);
