@@ -40,6 +40,8 @@ export interface TelegramOptions {
   allowedChats?: readonly string[];
   /** Shared limiter for on-demand checks. */
   limiter?: CheckRateLimiter;
+  /** Commands that spend rate-limit tokens (default: the guard's, check and add). */
+  limitedCommands?: readonly string[];
   maxArgLength?: number;
   /** Webhook mode instead of long polling. */
   webhook?: { url: string; secretToken?: string; port: number; host?: string };
@@ -79,6 +81,7 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   const guard = createCommandGuard({
     access: createAccessControl({ channels: options.allowedChats ?? [] }),
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
+    ...(options.limitedCommands === undefined ? {} : { limitedCommands: options.limitedCommands }),
     ...(options.maxArgLength === undefined ? {} : { maxArgLength: options.maxArgLength }),
   });
   const inFlight = new InFlight(options.maxInFlight ?? 100);
