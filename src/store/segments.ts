@@ -65,6 +65,11 @@ export class SegmentIndex {
     return [...ids];
   }
 
+  /** Only this replica's segment of `name` (work this replica owns, like its outbox). */
+  async readOwn(name: string): Promise<string[]> {
+    return (await this.kv.get(this.own(name), storedSegmentSchema))?.ids ?? [];
+  }
+
   private own(name: string): string {
     return `ix:${name}:${this.replicaId}`;
   }

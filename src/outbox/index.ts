@@ -1,0 +1,3 @@
+export { outboxKey } from './keys.ts';
+export { OutboxStore, RETAIN_MS, type OutboxItem } from './store.ts';
+export { OutboxWorker, type DrainReport, type OutboxWorkerOptions } from './worker.ts';

@@ -1,0 +1,140 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { DeliveryError, type ChannelRef, type ChannelSender, type Reply } from '../../src/chat/types.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+import { OutboxStore, OutboxWorker, outboxKey, type OutboxItem } from '../../src/outbox/index.ts';
+import { openStore } from '../../src/store/index.ts';
+
+const chan: ChannelRef = { platform: 'telegram', channelId: '42' };
+const other: ChannelRef = { platform: 'telegram', channelId: '43' };
+const log = createLogger({ level: 'silent' });
+
+function item(event: string, channel = chan): OutboxItem {
+  return { targetId: 'abc123', event, channel, message: { title: event } };
+}
+
+class Clock {
+  t = Date.UTC(2026, 0, 1);
+  now = (): Date => new Date(this.t);
+}
+
+/** A sender whose next failures are scripted. */
+class ScriptedSender implements ChannelSender {
+  readonly platform = 'telegram' as const;
+  sent: string[] = [];
+  failures: (Error | null)[] = [];
+  async send(channel: ChannelRef, message: Reply): Promise<void> {
+    const f = this.failures.shift();
+    if (f) throw f;
+    this.sent.push(`${channel.channelId}:${message.title}`);
+  }
+}
+
+async function setup(opts: { maxAttempts?: number } = {}) {
+  const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: () => {} });
+  const outbox = new OutboxStore(store.kv, store.repo.index);
+  const clock = new Clock();
+  const sender = new ScriptedSender();
+  const delivered: string[] = [];
+  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: opts.maxAttempts ?? 5, onDelivered: (e) => delivered.push(e.key) });
+  worker.register(sender);
+  return { store, outbox, clock, sender, worker, delivered };
+}
+
+test('outbox: enqueue is idempotent by key, also after delivery', async () => {
+  const { outbox, clock, worker, sender } = await setup();
+  assert.equal((await outbox.enqueue([item('threshold:AA:7'), item('threshold:AA:7')], clock.now())).length, 1);
+  assert.equal((await outbox.enqueue([item('threshold:AA:7')], clock.now())).length, 0);
+  await worker.drainOnce();
+  assert.equal((await outbox.enqueue([item('threshold:AA:7')], clock.now())).length, 0);
+  assert.deepEqual(sender.sent, ['42:threshold:AA:7']);
+  assert.equal((await outbox.get(outboxKey('abc123', 'threshold:AA:7')))?.state, 'delivered');
+});
+
+test('outbox: delivers pending entries in order and marks each delivered', async () => {
+  const { outbox, clock, worker, sender, delivered } = await setup();
+  await outbox.enqueue([item('e1')], clock.now());
+  clock.t += 1;
+  await outbox.enqueue([item('e2'), item('e3', other)], clock.now());
+  const report = await worker.drainOnce();
+  assert.deepEqual(report, { delivered: 3, retried: 0, failed: 0, pending: 0 });
+  assert.deepEqual(sender.sent, ['42:e1', '42:e2', '43:e3']);
+  assert.equal(delivered.length, 3);
+  assert.deepEqual(await outbox.pending(), []);
+  assert.deepEqual((await worker.drainOnce()).delivered, 0, 'nothing is sent twice');
+});
+
+test('outbox: a rate-limited send waits for Retry-After and holds that channel, not others', async () => {
+  const { outbox, clock, worker, sender } = await setup();
+  await outbox.enqueue([item('a1'), item('a2'), item('b1', other)], clock.now());
+  sender.failures = [new DeliveryError('429 Too Many Requests', { retryAfterMs: 30_000 })];
+  assert.deepEqual(await worker.drainOnce(), { delivered: 1, retried: 1, failed: 0, pending: 2 });
+  assert.deepEqual(sender.sent, ['43:b1']);
+  clock.t += 29_000;
+  assert.equal((await worker.drainOnce()).delivered, 0, 'not before Retry-After');
+  clock.t += 1_000;
+  assert.equal((await worker.drainOnce()).delivered, 2);
+  assert.deepEqual(sender.sent, ['43:b1', '42:a1', '42:a2']);
+  const entry = await outbox.get(outboxKey('abc123', 'a1'));
+  assert.equal(entry?.attempts, 1);
+});
+
+test('outbox: retries back off exponentially and give up after maxAttempts', async () => {
+  const { outbox, clock, worker, sender } = await setup({ maxAttempts: 3 });
+  await outbox.enqueue([item('x')], clock.now());
+  sender.failures = [new Error('ETIMEDOUT'), new Error('ETIMEDOUT'), new Error('ETIMEDOUT')];
+  await worker.drainOnce();
+  const first = await outbox.get(outboxKey('abc123', 'x'));
+  assert.equal(Date.parse(first!.notBefore) - clock.t, 500, 'base 1000 ms, lower half with zero jitter');
+  clock.t = Date.parse(first!.notBefore);
+  await worker.drainOnce();
+  const second = await outbox.get(outboxKey('abc123', 'x'));
+  assert.equal(Date.parse(second!.notBefore) - clock.t, 1000, 'doubled');
+  clock.t = Date.parse(second!.notBefore);
+  assert.equal((await worker.drainOnce()).failed, 1);
+  assert.equal((await outbox.get(outboxKey('abc123', 'x')))?.state, 'failed');
+  assert.deepEqual(await outbox.pending(), []);
+  assert.deepEqual(sender.sent, []);
+});
+
+test('outbox: a permanent delivery error is not retried', async () => {
+  const { outbox, clock, worker, sender } = await setup();
+  await outbox.enqueue([item('gone'), item('next')], clock.now());
+  sender.failures = [new DeliveryError('chat not found', { permanent: true })];
+  assert.deepEqual(await worker.drainOnce(), { delivered: 1, retried: 0, failed: 1, pending: 0 });
+  assert.deepEqual(sender.sent, ['42:next']);
+});
+
+test('outbox: messages for a platform without a sender stay pending', async () => {
+  const { outbox, clock, worker } = await setup();
+  await outbox.enqueue([item('s', { platform: 'slack', channelId: 'C1' })], clock.now());
+  assert.equal((await worker.drainOnce()).retried, 1);
+  assert.equal((await outbox.pending()).length, 1);
+});
+
+test('outbox: an entry persisted but not indexed before a crash is indexed by the repeated decision', async () => {
+  const { store, outbox, clock, worker, sender } = await setup();
+  const key = outboxKey('abc123', 'crash');
+  await store.kv.set(`o:${key}`, { v: 1, key, channel: chan, message: { title: 'crash' }, origin: 'abc123 crash', state: 'pending', attempts: 0, createdAt: clock.now().toISOString(), notBefore: clock.now().toISOString() });
+  assert.equal((await worker.drainOnce()).delivered, 0);
+  assert.equal((await outbox.enqueue([item('crash')], clock.now())).length, 0);
+  assert.equal((await worker.drainOnce()).delivered, 1);
+  assert.deepEqual(sender.sent, ['42:crash']);
+});
+
+test('outbox: the running worker delivers right after kick() and stops cleanly', async () => {
+  const { outbox, clock, worker, sender } = await setup();
+  const delivered = new Promise<void>((resolve) => {
+    const send = sender.send.bind(sender);
+    sender.send = async (c, m) => {
+      await send(c, m);
+      resolve();
+    };
+  });
+  worker.start();
+  await outbox.enqueue([item('live')], clock.now());
+  worker.kick();
+  await delivered;
+  await worker.stop(1000);
+  assert.deepEqual(sender.sent, ['42:live']);
+});
