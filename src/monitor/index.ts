@@ -1,0 +1,1 @@
+export { CheckAbortedError, Monitor, type AddressCheck, type MonitorOptions, type ProbeFn } from './monitor.ts';
