@@ -83,7 +83,8 @@ async function leftoversOf(ctx: Ctx, listeningBefore: Set<string>): Promise<stri
   for (const p of ctx.procs.started) if (alive(p.pid)) found.push(`${p.name} pid ${p.pid} still running`);
   const mine = ancestors();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    if (mine.has(Number(pid))) continue;
+    // A zombie has exited; only its parent's wait is missing (PID 1 here may not reap orphans).
+    if (mine.has(Number(pid)) || !alive(Number(pid))) continue;
     const cmdline = readOr(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
     let cwd = '';
     try {

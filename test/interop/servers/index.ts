@@ -2,7 +2,8 @@
 import type { ServerModule } from '../lib/context.ts';
 import { dovecot } from './dovecot.ts';
 import { nginx } from './nginx.ts';
+import { postfix } from './postfix.ts';
 import { postgres } from './postgres.ts';
 import { slapd } from './slapd.ts';
 
-export const servers: readonly ServerModule[] = [nginx, postgres, slapd, dovecot];
+export const servers: readonly ServerModule[] = [postfix, dovecot, nginx, postgres, slapd];
