@@ -27,8 +27,21 @@ export interface SpawnSpec {
 
 export class Processes {
   readonly started: Started[] = [];
+  /** Every port handed to a daemon of this run; all must be closed at the end. */
+  readonly ports: number[] = [];
 
   constructor(private readonly logDir: string) {}
+
+  /** A free port on 127.0.0.1 for a daemon of this run. */
+  async port(): Promise<number> {
+    // The kernel may hand a just-released port to the next bind(0): never give one out twice.
+    for (;;) {
+      const p = await freePort();
+      if (this.ports.includes(p)) continue;
+      this.ports.push(p);
+      return p;
+    }
+  }
 
   /** Starts a daemon in its own process group with stdout and stderr in `<logDir>/<name>.out`. */
   spawn(spec: SpawnSpec): Started {

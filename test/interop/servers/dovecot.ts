@@ -4,14 +4,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, lowSeclevelConf, scenarios, type Ctx, type Endpoint, type Scenario, type ServerModule } from '../lib/context.ts';
-import { freePort, waitForPorts } from '../lib/procs.ts';
+import { waitForPorts } from '../lib/procs.ts';
 
 async function startInstance(ctx: Ctx, s: Scenario): Promise<Endpoint[]> {
   const dir = join(ctx.dir, 'dovecot', s);
   mkdirSync(dir, { recursive: true });
   const f = certFiles(ctx, s);
   const full = s === 'valid';
-  const port = { imap: await freePort(), imaps: await freePort(), pop3: await freePort(), pop3s: await freePort(), sieve: await freePort(), lmtp: await freePort() };
+  const port = { imap: await ctx.procs.port(), imaps: await ctx.procs.port(), pop3: await ctx.procs.port(), pop3s: await ctx.procs.port(), sieve: await ctx.procs.port(), lmtp: await ctx.procs.port() };
   const ep = (scheme: string, p: number, starttls: string | null): Endpoint => ({ server: 'dovecot', scheme, port: p, scenario: s, starttls });
   const endpoints = [ep('imap', port.imap, 'imap')];
   if (full) {

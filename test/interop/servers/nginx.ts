@@ -2,7 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
-import { freePort, waitForPorts } from '../lib/procs.ts';
+import { waitForPorts } from '../lib/procs.ts';
 
 async function start(ctx: Ctx): Promise<Endpoint[]> {
   const dir = join(ctx.dir, 'nginx');
@@ -10,7 +10,7 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
   const endpoints: Endpoint[] = [];
   const blocks: string[] = [];
   for (const s of scenarios) {
-    const port = await freePort();
+    const port = await ctx.procs.port();
     const f = certFiles(ctx, s);
     // @SECLEVEL=0 lets OpenSSL 3 load the RSA-1024/SHA-1 certificate of the weak scenario.
     blocks.push(`  server {

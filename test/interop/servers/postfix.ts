@@ -5,7 +5,7 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, lowSeclevelConf, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
-import { freePort, waitForPorts } from '../lib/procs.ts';
+import { waitForPorts } from '../lib/procs.ts';
 import { run } from '../lib/run.ts';
 import { chownTree, user } from '../lib/system.ts';
 
@@ -21,12 +21,12 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
   const endpoints: Endpoint[] = [];
   const services: string[] = [];
   for (const s of scenarios) {
-    const port = await freePort();
+    const port = await ctx.procs.port();
     services.push(`127.0.0.1:${port} inet n - n - - smtpd -o smtpd_tls_chain_files=${certFiles(ctx, s).combined}`);
     endpoints.push({ server: 'postfix', scheme: 'smtp', port, scenario: s, starttls: 'smtp' });
   }
-  const submission = await freePort();
-  const smtps = await freePort();
+  const submission = await ctx.procs.port();
+  const smtps = await ctx.procs.port();
   services.push(`127.0.0.1:${submission} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt`);
   services.push(`127.0.0.1:${smtps} inet n - n - - smtpd -o smtpd_tls_wrappermode=yes`);
   endpoints.push({ server: 'postfix', scheme: 'submission', port: submission, scenario: 'valid', starttls: 'smtp' });

@@ -3,7 +3,7 @@
 import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, lowSeclevelConf, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
-import { freePort, waitForPorts } from '../lib/procs.ts';
+import { waitForPorts } from '../lib/procs.ts';
 import { run } from '../lib/run.ts';
 import { chownTree, newestVersionDir, user } from '../lib/system.ts';
 
@@ -26,7 +26,7 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
       copyFileSync(f.served, join(data, 'server.crt'));
       copyFileSync(f.key, join(data, 'server.key'));
       chownTree(data, pg);
-      const port = await freePort();
+      const port = await ctx.procs.port();
       const settings = {
         port: String(port),
         listen_addresses: '127.0.0.1',

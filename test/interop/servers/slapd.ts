@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
-import { freePort, waitForPorts } from '../lib/procs.ts';
+import { waitForPorts } from '../lib/procs.ts';
 
 async function start(ctx: Ctx): Promise<Endpoint[]> {
   const all = await Promise.all(
@@ -25,8 +25,8 @@ TLSCertificateKeyFile ${f.key}
 TLSCipherSuite NORMAL
 `,
       );
-      const ldap = await freePort();
-      const ldaps = await freePort();
+      const ldap = await ctx.procs.port();
+      const ldaps = await ctx.procs.port();
       // -d 0 keeps slapd in the foreground (no fork), so the pid we spawned is the daemon.
       const p = ctx.procs.spawn({
         name: `slapd-${s}`,
