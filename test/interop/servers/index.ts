@@ -5,5 +5,6 @@ import { nginx } from './nginx.ts';
 import { postfix } from './postfix.ts';
 import { postgres } from './postgres.ts';
 import { slapd } from './slapd.ts';
+import { vsftpd } from './vsftpd.ts';
 
-export const servers: readonly ServerModule[] = [postfix, dovecot, nginx, postgres, slapd];
+export const servers: readonly ServerModule[] = [postfix, dovecot, nginx, postgres, slapd, vsftpd];
