@@ -9,6 +9,7 @@
 // (pending entries are delivered on restart).
 import { DeliveryError, type ChannelRef, type ChannelSender } from '../chat/types.ts';
 import type { Logger } from '../ops/logger.ts';
+import { Mutex } from '../store/mutex.ts';
 import type { OutboxEntry } from '../store/schema.ts';
 import type { OutboxStore } from './store.ts';
 
@@ -49,6 +50,8 @@ export class OutboxWorker {
   private wake: (() => void) | null = null;
   private kicked = false;
   private lastPending = 0;
+  /** Passes never overlap: two concurrent passes would send the same entry twice. */
+  private readonly pass = new Mutex();
 
   constructor(opts: OutboxWorkerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -81,7 +84,11 @@ export class OutboxWorker {
   }
 
   /** One pass: delivers every due entry once, in order. */
-  async drainOnce(): Promise<DrainReport> {
+  drainOnce(): Promise<DrainReport> {
+    return this.pass.run(() => this.drainPass());
+  }
+
+  private async drainPass(): Promise<DrainReport> {
     const report: DrainReport = { delivered: 0, retried: 0, failed: 0, pending: 0 };
     const entries = await this.o.store.pending();
     // After a transient failure, later messages to the same channel wait too (rate limits,

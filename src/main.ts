@@ -1,0 +1,284 @@
+// The composition root: config → store → prober → monitor → outbox → scheduler → adapters.
+// `npm start` runs main() below; tests call startBot() in-process with overrides.
+import { readFile } from 'node:fs/promises';
+import { pathToFileURL } from 'node:url';
+import { startConsole, type ConsoleHandle } from './chat/console.ts';
+import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
+import { TrustStore } from './cert/trust.ts';
+import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
+import { configFromProcess, type Config } from './config.ts';
+import type { Services } from './core/services.ts';
+import { Monitor, type ProbeFn } from './monitor/index.ts';
+import { startOpsServer, type OpsServer } from './ops/http.ts';
+import { createLogger, scrub, type Logger } from './ops/logger.ts';
+import { Metrics } from './ops/metrics.ts';
+import { OutboxStore, OutboxWorker } from './outbox/index.ts';
+import { Prober, type Resolver } from './probe/probe.ts';
+import { postDigest, redisRunCoordinator, Scheduler, type ClosableCoordinator } from './scheduler/index.ts';
+import { createAddressPolicy, createCheckRateLimiter } from './security/index.ts';
+import { openStore, type Store } from './store/index.ts';
+
+/** Replacements for tests (fake probe, fake clock, extra senders, no cron...). */
+export interface BotOverrides {
+  log?: Logger;
+  probe?: ProbeFn;
+  resolve?: Resolver;
+  trust?: TrustStore;
+  now?: () => Date;
+  /** Extra senders (e.g. a test sink), registered with the outbox worker. */
+  senders?: ChannelSender[];
+  /** Console streams; false: no console even in console mode. */
+  console?: { input: NodeJS.ReadableStream; output: NodeJS.WritableStream } | false;
+  /** false: no cron tasks and no startup catch-up (tests call scheduler.tick()). */
+  schedule?: boolean;
+  /** Outbox worker poll interval and retry base (tests shorten them). */
+  outbox?: { pollMs?: number; baseDelayMs?: number };
+}
+
+/** A running bot. */
+export interface BotHandle {
+  config: Config;
+  store: Store;
+  services: Services;
+  monitor: Monitor;
+  scheduler: Scheduler;
+  worker: OutboxWorker;
+  dispatcher: CommandDispatcher;
+  metrics: Metrics;
+  /** The ops server's port when HTTP_PORT is set. */
+  httpPort: number | undefined;
+  /** Resolves when the console session ends (EOF) in console-only mode. */
+  consoleClosed: Promise<void> | undefined;
+  /** Graceful shutdown: stop inputs and cron, abort probes, drain the outbox briefly, close the store. */
+  stop(): Promise<void>;
+}
+
+/** How long shutdown waits for the outbox to flush. */
+const DRAIN_MS = 3000;
+
+/** Builds and starts everything the config asks for. */
+export async function startBot(config: Config, overrides: BotOverrides = {}): Promise<BotHandle> {
+  const log =
+    overrides.log ??
+    createLogger({
+      level: config.logLevel,
+      secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl],
+    });
+  const now = overrides.now ?? (() => new Date());
+  const stopping = new AbortController();
+  const cleanups: (() => Promise<void>)[] = [];
+
+  const store = await openStore({
+    storeUrl: config.storeUrl,
+    replicaId: config.replicaId,
+    defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false },
+    onInvalid: (key, reason) => log.warn({ key, reason }, 'store.invalid_value'),
+  });
+  try {
+    let trust = overrides.trust ?? TrustStore.bundled();
+    if (config.extraCaFile !== undefined) trust = trust.withExtra(await readFile(config.extraCaFile, 'utf8'), config.extraCaFile);
+    const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}) });
+    const probe: ProbeFn = overrides.probe ?? ((t, o) => prober.probe(t, o));
+
+    const outbox = new OutboxStore(store.kv, store.repo.index);
+    const worker = new OutboxWorker({ store: outbox, log: log.child({ component: 'outbox' }), now, ...overrides.outbox });
+    const metrics = new Metrics({ outboxPending: () => worker.pendingCount });
+    const monitor = new Monitor({
+      repo: store.repo,
+      outbox,
+      probe,
+      trust,
+      addressPolicy: createAddressPolicy({ allowPrivate: config.allowPrivateTargets, allowCidrs: config.allowedTargetCidrs }),
+      timeoutMs: config.probeTimeoutMs,
+      warnDays: config.warnDays,
+      critDays: config.critDays,
+      now,
+      log: log.child({ component: 'monitor' }),
+      signal: stopping.signal,
+      onEnqueued: () => worker.kick(),
+      onChecked: (record, latest) => metrics.recordCheck(record, latest),
+    });
+    const services: Services = {
+      repo: store.repo,
+      checks: monitor,
+      now,
+      defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false, warnDays: config.warnDays, critDays: config.critDays },
+      limits: { maxTargetsPerChannel: config.maxTargetsPerChannel },
+    };
+    const dispatcher = createDispatcher({ services, log: log.child({ component: 'commands' }) });
+
+    let coordinator: ClosableCoordinator | undefined;
+    if (config.redisUrl !== undefined) {
+      coordinator = await redisRunCoordinator(config.redisUrl);
+      cleanups.push(() => coordinator!.close());
+    }
+    const scheduler = new Scheduler({
+      repo: store.repo,
+      checker: monitor,
+      log: log.child({ component: 'scheduler' }),
+      checkSchedule: config.checkSchedule,
+      digestSchedule: config.digestSchedule,
+      digest: (at) => postDigest({ repo: store.repo, outbox, onEnqueued: () => worker.kick() }, at).then(() => {}),
+      concurrency: config.checkConcurrency,
+      jitterMs: config.checkJitterMs,
+      now,
+      coordinator,
+      onRun: (report) => {
+        if (report.reason !== 'scheduled') return metrics.recordRun(report.reason, report.durationMs);
+        void store.repo.listTargets().then(
+          (all) => metrics.recordRun(report.reason, report.durationMs, new Set(all.map((t) => t.id))),
+          () => metrics.recordRun(report.reason, report.durationMs),
+        );
+      },
+    });
+
+    // --- Adapters. Each registers its ChannelSender with the outbox worker. ---
+    const limiter = createCheckRateLimiter({ perUser: { capacity: 5, refillMs: 12_000 }, perChannel: { capacity: 20, refillMs: 3_000 } });
+    const chatLog = log.child({ component: 'chat' });
+    for (const s of overrides.senders ?? []) worker.register(s);
+    // Slack (issue 4): Socket Mode with an app token, HTTP mode with a signing secret.
+    if (config.slack.botToken !== undefined) {
+      const { startSlack } = await import('./chat/slack/app.ts');
+      const slack = await startSlack({
+        botToken: config.slack.botToken,
+        ...(config.slack.appToken !== undefined ? { appToken: config.slack.appToken } : {}),
+        ...(config.slack.signingSecret !== undefined ? { signingSecret: config.slack.signingSecret } : {}),
+        ...(config.slack.apiUrl !== undefined ? { apiUrl: config.slack.apiUrl } : {}),
+        ...(config.slack.port !== undefined ? { port: config.slack.port } : {}),
+        dispatcher,
+        logger: chatLog,
+        allowedChannels: config.slack.allowedChannels,
+        allowedUsers: config.slack.allowedUsers,
+        limiter,
+        limitedCommands: probingCommands,
+      });
+      worker.register(slack.sender);
+      cleanups.push(() => slack.stop());
+    }
+    // Telegram (issue 4): long polling, or webhook mode with TELEGRAM_WEBHOOK_URL.
+    if (config.telegram.botToken !== undefined) {
+      const { startTelegram } = await import('./chat/telegram/bot.ts');
+      const { webhookUrl, webhookSecret, webhookPort } = config.telegram;
+      const telegram = await startTelegram({
+        token: config.telegram.botToken,
+        ...(config.telegram.apiRoot !== undefined ? { apiRoot: config.telegram.apiRoot } : {}),
+        dispatcher,
+        logger: chatLog,
+        commands: telegramCommandMenu(commands).map((c) => ({ name: c.command, summary: c.description })),
+        allowedChats: config.telegram.allowedChats,
+        limiter,
+        limitedCommands: probingCommands,
+        ...(webhookUrl !== undefined ? { webhook: { url: webhookUrl, port: webhookPort ?? 8443, ...(webhookSecret !== undefined ? { secretToken: webhookSecret } : {}) } } : {}),
+      });
+      worker.register(telegram.sender);
+      cleanups.push(() => telegram.stop());
+    }
+    const chatConfigured = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
+    let consoleSession: ConsoleHandle | undefined;
+    if (overrides.console !== false && (config.console === 'on' || (config.console === 'auto' && !chatConfigured))) {
+      const io = overrides.console ?? { input: process.stdin, output: process.stdout };
+      consoleSession = startConsole({
+        input: io.input as NodeJS.ReadableStream & import('node:stream').Readable,
+        output: io.output as NodeJS.WritableStream & import('node:stream').Writable,
+        dispatcher,
+        prompt: overrides.console === undefined && process.stdin.isTTY === true,
+      });
+      worker.register(consoleSession.sender);
+      log.info('console.ready');
+    }
+
+    let ops: OpsServer | undefined;
+    if (config.httpPort !== null) {
+      ops = await startOpsServer({
+        host: config.httpHost,
+        port: config.httpPort,
+        metrics,
+        log: log.child({ component: 'http' }),
+        health: async () => {
+          const checks: Record<string, string> = {};
+          try {
+            await store.kv.keyv.get('ix:replicas');
+            checks.store = 'ok';
+          } catch (err) {
+            checks.store = err instanceof Error ? err.message : 'unreachable';
+          }
+          checks.outboxPending = String(worker.pendingCount);
+          return { ok: checks.store === 'ok', checks };
+        },
+      });
+    }
+
+    worker.start();
+    if (overrides.schedule !== false) scheduler.start();
+    log.info({ schedule: config.checkSchedule, replica: config.replicaId, console: consoleSession !== undefined, chat: chatConfigured }, 'bot.started');
+
+    let stopped: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopped ??= (async () => {
+        log.info('bot.stopping');
+        consoleSession?.close();
+        stopping.abort();
+        await scheduler.stop();
+        // Deliver what is due while the adapters are still connected; whatever is left (or a
+        // send cut off here) stays pending and is delivered at the next start.
+        await Promise.race([worker.drainOnce().catch(() => undefined), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
+        await worker.stop(1000);
+        for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => log.warn({ err }, 'bot.stop_failed'));
+        await ops?.close();
+        await store.close();
+        log.info('bot.stopped');
+      })());
+
+    return {
+      config,
+      store,
+      services,
+      monitor,
+      scheduler,
+      worker,
+      dispatcher,
+      metrics,
+      httpPort: ops?.port,
+      consoleClosed: consoleSession?.closed,
+      stop,
+    };
+  } catch (err) {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+    await store.close().catch(() => {});
+    throw err;
+  }
+}
+
+/** `npm start`: reads the environment, starts the bot, stops it on SIGTERM/SIGINT. */
+export async function main(): Promise<void> {
+  const config = configFromProcess();
+  const secrets = [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl];
+  const bot = await startBot(config).catch((err: unknown) => {
+    const text = err instanceof Error ? err.message : String(err);
+    throw new Error(scrub(text, secrets.filter((x): x is string => x !== undefined && x.length >= 6)));
+  });
+  let signals = 0;
+  const shutdown = (signal: string): void => {
+    if (++signals > 1) process.exit(1); // a second Ctrl-C: stop waiting
+    process.stderr.write(`certwatch: ${signal}, shutting down\n`);
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    void bot.stop().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  // Console-only mode behaves like a REPL: end of input (EOF, Ctrl-D) ends the bot.
+  const chat = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
+  if (bot.consoleClosed !== undefined && !chat) {
+    await bot.consoleClosed;
+    await bot.stop();
+    process.exit(0);
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    process.stderr.write(`certwatch: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });
+}
