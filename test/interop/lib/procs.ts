@@ -75,7 +75,10 @@ export class Processes {
       this.started.map(async (p) => {
         if (p.child.exitCode !== null || p.child.signalCode !== null) return;
         signal(p.pid, 'SIGTERM');
-        const timedOut = await Promise.race([p.exited.then(() => false), delay(graceMs).then(() => true)]);
+        let timer: NodeJS.Timeout | undefined;
+        const grace = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), graceMs)));
+        const timedOut = await Promise.race([p.exited.then(() => false), grace]);
+        clearTimeout(timer);
         if (timedOut) {
           signal(-p.pid, 'SIGKILL');
           await p.exited;
@@ -96,7 +99,7 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 }
 
 export function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** A free TCP port on 127.0.0.1 (bound to port 0, then released). */
