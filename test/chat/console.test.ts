@@ -1,9 +1,16 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 import { CONSOLE_CHANNEL, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
 import { DeliveryError } from '../../src/chat/types.ts';
 import { harness } from '../commands/fakes.ts';
+import { startTlsServer } from '../helpers/fake-server.ts';
+import { testPki } from '../helpers/pki.ts';
 
 function session() {
   const h = harness();
@@ -84,4 +91,78 @@ test('console: parses command lines', () => {
   assert.deepEqual(parseLine('LIST 2'), { name: 'list', text: '2' });
   assert.equal(parseLine('   '), null);
   assert.equal(parseLine('# note'), null);
+});
+
+// --- `npm start` in console mode, as a user runs it: a child process on stdin/stdout. ---
+
+/** Collects a child's stdout and resolves when a pattern appears (on the data event, no polling). */
+function watch(stream: NodeJS.ReadableStream) {
+  let text = '';
+  const waiters: { re: RegExp; resolve: (m: RegExpExecArray) => void }[] = [];
+  stream.on('data', (chunk: Buffer) => {
+    text += chunk.toString('utf8');
+    for (const w of [...waiters]) {
+      const m = w.re.exec(text);
+      if (m !== null) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
+      }
+    }
+  });
+  return {
+    text: () => text,
+    waitFor: (re: RegExp) =>
+      new Promise<RegExpExecArray>((resolve) => {
+        const m = re.exec(text);
+        if (m !== null) resolve(m);
+        else waiters.push({ re, resolve });
+      }),
+  };
+}
+
+/** Starts src/main.ts (what `npm start` runs) with a clean chat-free environment. */
+function startMain(env: Record<string, string>) {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|TELEGRAM_|STORE_URL|REDIS_URL|HTTP_PORT|CONSOLE)/.test(k)));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+    cwd: fileURLToPath(new URL('../..', import.meta.url)),
+    env: { ...clean, LOG_LEVEL: 'warn', ...env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  return { child, out: watch(child.stdout), exited, stderr: () => stderr };
+}
+
+test('console: npm start without chat tokens adds and lists a TLS endpoint through stdin and stdout', { timeout: 60_000 }, async (t) => {
+  const { root, serverCreds } = await testPki();
+  const server = await startTlsServer(serverCreds);
+  const dir = await mkdtemp(join(tmpdir(), 'certwatch-console-'));
+  t.after(async () => {
+    await server.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+  const caFile = join(dir, 'root.pem');
+  await writeFile(caFile, root.certPem);
+  const env = { DATA_DIR: join(dir, 'data'), ALLOW_PRIVATE_TARGETS: 'true', EXTRA_CA_FILE: caFile };
+
+  const first = startMain(env);
+  t.after(() => void first.child.kill('SIGKILL'));
+  first.child.stdin.write(`/add 127.0.0.1:${server.port} "Local TLS"\n`);
+  const added = await first.out.waitFor(/^\[(\w+)\] Local TLS \(127\.0\.0\.1:\d+\): .*\n {2}Added as (\w+)\./m);
+  assert.equal(added[1], 'OK', first.out.text());
+  const id = added[2]!;
+  assert.match(first.out.text(), /^ {2}Protocol: tls, implicit TLS$/m);
+  first.child.stdin.write('/list\n');
+  await first.out.waitFor(/1 target in this channel/);
+  assert.match(first.out.text(), new RegExp(`^ {2}- \\[OK\\] ${id} 127\\.0\\.0\\.1:${server.port} \\(tls\\) — ok, \\d+ days left — Local TLS$`, 'm'));
+  first.child.stdin.end();
+  assert.equal(await first.exited, 0, first.stderr());
+
+  // The target survived the restart: it lives in DATA_DIR's SQLite store.
+  const second = startMain(env);
+  t.after(() => void second.child.kill('SIGKILL'));
+  second.child.stdin.end('list\n');
+  assert.equal(await second.exited, 0, second.stderr());
+  assert.match(second.out.text(), new RegExp(`- \\[OK\\] ${id} 127\\.0\\.0\\.1:${server.port} `));
 });
