@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { expirySortKey, formatListItem } from '../src/chat/format.ts';
 import type { ReplyStatus } from '../src/chat/types.ts';
+import { latestFor } from '../src/commands/latest.ts';
 import { noOptions, pageNumber } from '../src/commands/schemas.ts';
 import { defineCommand, UserError } from '../src/commands/types.ts';
 import { worstStatus } from '../src/probe/result.ts';
@@ -23,7 +24,8 @@ export default defineCommand({
       await respond({ title: 'No targets in this channel yet', status: 'info', text: [`Add one with ${prefix}add host:port`] });
       return;
     }
-    const rows = await Promise.all(records.map(async (record) => ({ record, latest: await services.repo.getLatest(record.id) })));
+    const latest = await latestFor(services.repo, records.map((r) => r.id));
+    const rows = records.map((record) => ({ record, latest: latest.get(record.id) }));
     rows.sort((a, b) => expirySortKey(a.latest) - expirySortKey(b.latest) || a.record.target.host.localeCompare(b.record.target.host));
     const pages = Math.ceil(rows.length / PAGE_SIZE);
     if (args.page > pages) throw new UserError(`There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of targets.`);

@@ -50,6 +50,8 @@ export interface TargetRepository {
   /** The target in this channel with the same host, port, protocol, mode and servername. */
   findDuplicate(channel: ChannelRef, target: Target): Promise<TargetRecord | undefined>;
   getLatest(targetId: string): Promise<LatestResults | undefined>;
+  /** Latest results of many targets in few round trips (missing ones absent); optional. */
+  getLatestMany?(targetIds: readonly string[]): Promise<Map<string, LatestResults>>;
   getChannelSettings(channel: ChannelRef): Promise<ChannelSettings>;
   setChannelSettings(channel: ChannelRef, settings: ChannelSettings): Promise<void>;
 }

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PAGE_SIZE } from '../../commands/list.ts';
+import type { Reply } from '../../src/chat/types.ts';
+import { createDispatcher } from '../../src/commands/dispatcher.ts';
 import { CHANNEL, OTHER, harness } from './fakes.ts';
 
 test('list: shows only this channel, soonest expiry first, with status and days left', async () => {
@@ -59,4 +61,23 @@ test('list: shows mutes that are still running', async () => {
   await h.one(`mute ${record!.id} 2d`);
   const reply = await h.one('list');
   assert.match(reply.items![0]!, /muted until 2025-06-03 12:00 UTC/);
+});
+
+test('list: works with a repository that cannot batch reads of latest results', async () => {
+  const h = harness();
+  h.checks.outcomes.set('late.example.com', [{ daysLeft: 80 }]);
+  h.checks.outcomes.set('soon.example.com', [{ daysLeft: 8 }]);
+  await h.one('add late.example.com');
+  await h.one('add soon.example.com');
+  // Only the interface's required methods: no getLatestMany.
+  const plain = Object.fromEntries(
+    (['addTarget', 'updateTarget', 'getTarget', 'removeTarget', 'listTargets', 'findDuplicate', 'getLatest', 'getChannelSettings', 'setChannelSettings'] as const).map((m) => [m, h.repo[m].bind(h.repo)]),
+  );
+  const services = { ...h.services, repo: plain as unknown as typeof h.services.repo };
+  assert.equal(services.repo.getLatestMany, undefined);
+  const dispatch = createDispatcher({ services, log: h.log });
+  const replies: Reply[] = [];
+  await dispatch({ channel: CHANNEL, user: { id: 'u1' }, name: 'list', text: '' }, async (r) => void replies.push(r));
+  assert.match(replies[0]!.items![0]!, /soon\.example\.com.*8 days left/);
+  assert.match(replies[0]!.items![1]!, /late\.example\.com.*80 days left/);
 });
