@@ -1,0 +1,192 @@
+// `npm run bench`: certwatch's probe against raw tls.connect and an openssl s_client loop on
+// loopback (issue 2 "Performance"). Servers run in a child process so that only client CPU
+// is measured here. Prints PASS/FAIL per target; exits non-zero only with --strict.
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSecureContext } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TrustStore } from '../src/cert/trust.ts';
+import { checkTargets } from '../src/cli/check.ts';
+import { Prober } from '../src/probe/probe.ts';
+import { parseTarget, type Target } from '../src/probe/target.ts';
+import { mapLimit } from '../src/util/concurrency.ts';
+import { profileJudge } from './judge-profile.ts';
+import type { MemoryJob, MemoryReport } from './memory-run.ts';
+import { rawImplicit, rawSmtp } from './raw-client.ts';
+import type { BenchServers } from './servers.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    quick: { type: 'boolean' },
+    strict: { type: 'boolean' },
+    probes: { type: 'string' },
+    concurrency: { type: 'string' },
+    rounds: { type: 'string' },
+    'memory-probes': { type: 'string' },
+  },
+});
+const quick = flags.quick === true;
+const settings = {
+  probes: Number(flags.probes ?? (quick ? 300 : 1500)),
+  concurrency: Number(flags.concurrency ?? 50),
+  rounds: Number(flags.rounds ?? (quick ? 1 : 3)),
+  opensslIterations: quick ? 10 : 20,
+  memoryProbes: Number(flags['memory-probes'] ?? (quick ? 2000 : 10_000)),
+  memoryConcurrency: 200,
+};
+const targets = { throughput: 0.8, cpu: 1.25, openssl: 20, rssBytes: 200 * 1024 * 1024 };
+
+/** One measured batch. */
+interface Sample {
+  probesPerSec: number;
+  cpuMsPerProbe: number;
+  failed: number;
+}
+
+const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+function startChild(file: string): ChildProcess {
+  return fork(here(file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function firstMessage<T>(child: ChildProcess): Promise<T> {
+  return new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m as T));
+    child.once('exit', (code) => reject(new Error(`${child.spawnfile} exited (${code}) before answering`)));
+  });
+}
+
+/** Runs `probe` n times at the given concurrency; CPU is this process's user+system time. */
+async function measure(n: number, concurrency: number, batch: (n: number, c: number) => Promise<number>): Promise<Sample> {
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const failed = await batch(n, concurrency);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  return { probesPerSec: n / seconds, cpuMsPerProbe: (cpu.user + cpu.system) / 1000 / n, failed };
+}
+
+function median(samples: readonly Sample[]): Sample {
+  const pick = (f: (s: Sample) => number): number => {
+    const v = samples.map(f).sort((a, b) => a - b);
+    return v[Math.floor(v.length / 2)] ?? Number.NaN;
+  };
+  return { probesPerSec: pick((s) => s.probesPerSec), cpuMsPerProbe: pick((s) => s.cpuMsPerProbe), failed: Math.max(...samples.map((s) => s.failed)) };
+}
+
+function opensslLoop(port: number, starttls: boolean, iterations: number): number | null {
+  const args = ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', ...(starttls ? ['-starttls', 'smtp'] : [])];
+  if (spawnSync('openssl', ['version'], { stdio: 'ignore' }).status !== 0) return null;
+  const t0 = performance.now();
+  for (let i = 0; i < iterations; i++) {
+    // stdin is /dev/null: s_client completes the handshake, sees EOF and exits.
+    const r = spawnSync('openssl', args, { stdio: 'ignore', timeout: 10_000 });
+    if (r.status !== 0) throw new Error(`openssl s_client failed (status ${r.status})`);
+  }
+  return iterations / ((performance.now() - t0) / 1000);
+}
+
+const verdicts: boolean[] = [];
+function verdict(label: string, ok: boolean, detail: string): void {
+  verdicts.push(ok);
+  console.log(`  ${ok ? 'PASS' : 'FAIL'}  ${label.padEnd(44)} ${detail}`);
+}
+
+const fmt = (n: number, digits = 2): string => n.toFixed(digits);
+const mib = (bytes: number): string => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
+
+async function main(): Promise<void> {
+  const serversChild = startChild('./servers.ts');
+  try {
+    const servers = await firstMessage<BenchServers>(serversChild);
+    const trust = TrustStore.bundled().withExtra(servers.rootPem, 'bench root');
+    const prober = new Prober({ trust });
+    const rawContext = createSecureContext();
+    const probeOpts = { prober, timeoutMs: 10_000, warnDays: 30, critDays: 7 };
+
+    const kinds: { name: string; port: number; target: Target; raw: () => Promise<string> }[] = [
+      {
+        name: 'implicit TLS',
+        port: servers.implicitPort,
+        target: parseTarget(`127.0.0.1:${servers.implicitPort}`, { servername: 'localhost' }),
+        raw: () => rawImplicit(servers.implicitPort, 'localhost', rawContext),
+      },
+      {
+        name: 'SMTP STARTTLS',
+        port: servers.smtpPort,
+        target: parseTarget(`127.0.0.1:${servers.smtpPort}`, { protocol: 'smtp', mode: 'starttls', servername: 'localhost' }),
+        raw: () => rawSmtp(servers.smtpPort, 'localhost', rawContext),
+      },
+    ];
+
+    console.log(`certwatch probe benchmark: ${settings.probes} probes per side and round, concurrency ${settings.concurrency}, ${settings.rounds} round(s), median reported`);
+    console.log(`node ${process.version}, loopback, servers in a separate process\n`);
+
+    for (const kind of kinds) {
+      const certwatch = (n: number, c: number): Promise<number> =>
+        checkTargets(Array.from({ length: n }, () => kind.target), { ...probeOpts, concurrency: c }).then((rs) => rs.filter((r) => r.status !== 'ok').length);
+      const raw = (n: number, c: number): Promise<number> =>
+        mapLimit(Array.from({ length: n }), c, () => kind.raw().then(() => 0, () => 1)).then((fails) => fails.reduce((a, b) => a + b, 0));
+
+      // Warm both paths (JIT, the lazily parsed root store, the server's session state).
+      await measure(Math.min(200, settings.probes), settings.concurrency, raw);
+      await measure(Math.min(200, settings.probes), settings.concurrency, certwatch);
+      const rawSamples: Sample[] = [];
+      const cwSamples: Sample[] = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        // Alternate which side goes first, so drift in machine load hits both alike.
+        if (round % 2 === 0) {
+          rawSamples.push(await measure(settings.probes, settings.concurrency, raw));
+          cwSamples.push(await measure(settings.probes, settings.concurrency, certwatch));
+        } else {
+          cwSamples.push(await measure(settings.probes, settings.concurrency, certwatch));
+          rawSamples.push(await measure(settings.probes, settings.concurrency, raw));
+        }
+      }
+      const r = median(rawSamples);
+      const c = median(cwSamples);
+      const ossl = opensslLoop(kind.port, kind.name.startsWith('SMTP'), settings.opensslIterations);
+
+      console.log(`${kind.name}`);
+      console.log(`  ${'side'.padEnd(30)} ${'probes/s'.padStart(10)} ${'CPU ms/probe'.padStart(13)} ${'failed'.padStart(7)}`);
+      console.log(`  ${'raw tls.connect'.padEnd(30)} ${fmt(r.probesPerSec, 0).padStart(10)} ${fmt(r.cpuMsPerProbe, 3).padStart(13)} ${String(r.failed).padStart(7)}`);
+      console.log(`  ${'certwatch Prober'.padEnd(30)} ${fmt(c.probesPerSec, 0).padStart(10)} ${fmt(c.cpuMsPerProbe, 3).padStart(13)} ${String(c.failed).padStart(7)}`);
+      if (ossl !== null) console.log(`  ${`openssl s_client (sequential x${settings.opensslIterations})`.padEnd(30)} ${fmt(ossl, 1).padStart(10)}`);
+      const tRatio = c.probesPerSec / r.probesPerSec;
+      const cRatio = c.cpuMsPerProbe / r.cpuMsPerProbe;
+      verdict('throughput vs raw tls.connect', tRatio >= targets.throughput, `${fmt(tRatio)}x (target >= ${targets.throughput}x)`);
+      verdict('CPU per probe vs raw tls.connect', cRatio <= targets.cpu, `${fmt(cRatio)}x (target <= ${targets.cpu}x)`);
+      if (ossl === null) console.log('  SKIP  openssl s_client loop                     openssl not found on PATH');
+      else verdict('throughput vs openssl s_client loop', c.probesPerSec / ossl >= targets.openssl, `${fmt(c.probesPerSec / ossl, 1)}x (target >= ${targets.openssl}x)`);
+      verdict('every probe succeeded', c.failed === 0 && r.failed === 0, `certwatch ${c.failed} failed, raw ${r.failed} failed`);
+      console.log('');
+    }
+
+    const judged = await profileJudge(servers.implicitPort, trust, quick ? 500 : 2000);
+    console.log(`where certwatch's extra CPU goes (implicit TLS leaf + intermediate):`);
+    console.log(`  judge(): ${fmt(judged.judgeMs, 3)} ms CPU per call (chain of ${judged.chainLength}; path building, signature checks, certificate info)`);
+    console.log(`  JSON.stringify of one result: ${fmt(judged.jsonMs, 3)} ms\n`);
+
+    const memoryRun = async (keepResults: boolean): Promise<MemoryReport> => {
+      const child = startChild('./memory-run.ts');
+      const job: MemoryJob = { port: servers.implicitPort, rootPem: servers.rootPem, probes: settings.memoryProbes, concurrency: settings.memoryConcurrency, keepResults };
+      child.send(job);
+      return firstMessage<MemoryReport>(child);
+    };
+    const kept = await memoryRun(true);
+    const bare = await memoryRun(false);
+    console.log(`memory: ${kept.probes} probes at concurrency ${settings.memoryConcurrency}, each run in a fresh process`);
+    console.log(`  RSS before the run (node, tsx, parsed roots): ${mib(kept.baselineRssBytes)}`);
+    console.log(`  results kept (as check -f does): peak ${mib(kept.maxRssBytes)}, ${fmt(kept.probes / (kept.elapsedMs / 1000), 0)} probes/s, ${kept.failed} failed`);
+    console.log(`  results dropped (probe engine alone): peak ${mib(bare.maxRssBytes)}, ${fmt(bare.probes / (bare.elapsedMs / 1000), 0)} probes/s, ${bare.failed} failed`);
+    verdict(`peak RSS of ${kept.probes} probes, results kept`, kept.maxRssBytes < targets.rssBytes && kept.failed === 0, `${mib(kept.maxRssBytes)} (target < ${mib(targets.rssBytes)})`);
+    if (kept.probes < 10_000) console.log('  note: fewer than 10,000 probes (--quick); run without --quick for the real target');
+  } finally {
+    serversChild.disconnect();
+  }
+  const failed = verdicts.filter((v) => !v).length;
+  console.log(`\n${verdicts.length - failed}/${verdicts.length} targets met${failed > 0 ? '' : ''}.`);
+  if (flags.strict === true && failed > 0) process.exitCode = 1;
+}
+
+await main();
