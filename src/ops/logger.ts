@@ -1,4 +1,4 @@
-// pino logger factory. Secrets are kept out twice: known field paths are redacted, and every
+// pino logger factory (synchronous writes: nothing is lost when shutdown ends in process.exit). Secrets are kept out twice: known field paths are redacted, and every
 // configured secret VALUE is scrubbed from each serialized line (a Telegram API URL inside an
 // error message carries the bot token; no field path catches that).
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -43,7 +43,7 @@ export interface LoggerOptions {
 /** A structured logger: one event name (`msg`) plus key/value fields per line. */
 export function createLogger(opts: LoggerOptions): Logger {
   const secrets = [...new Set((opts.secrets ?? []).filter((s): s is string => s !== undefined && s.length >= 6))];
-  const out = opts.destination ?? pino.destination({ dest: 1, sync: false });
+  const out = opts.destination ?? pino.destination({ dest: 1, sync: true });
   const dest: DestinationStream = secrets.length === 0 ? out : { write: (line: string) => out.write(scrub(line, secrets)) };
   return pino({ level: opts.level, base: { app: 'certwatch' }, redact: { paths: redactPaths, censor: '[REDACTED]' } }, dest);
 }
