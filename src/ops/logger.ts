@@ -1,6 +1,7 @@
-// pino logger factory (synchronous writes: nothing is lost when shutdown ends in process.exit). Secrets are kept out twice: known field paths are redacted, and every
+// pino logger factory. Secrets are kept out twice: known field paths are redacted, and every
 // configured secret VALUE is scrubbed from each serialized line (a Telegram API URL inside an
-// error message carries the bot token; no field path catches that).
+// error message carries the bot token; no field path catches that). Writes are synchronous so
+// nothing is lost when shutdown ends in process.exit.
 import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger } from 'pino';
