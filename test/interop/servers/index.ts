@@ -5,7 +5,8 @@ import { mariadb } from './mariadb.ts';
 import { nginx } from './nginx.ts';
 import { postfix } from './postfix.ts';
 import { postgres } from './postgres.ts';
+import { prosody } from './prosody.ts';
 import { slapd } from './slapd.ts';
 import { vsftpd } from './vsftpd.ts';
 
-export const servers: readonly ServerModule[] = [postfix, dovecot, nginx, postgres, slapd, vsftpd, mariadb];
+export const servers: readonly ServerModule[] = [postfix, dovecot, nginx, postgres, slapd, vsftpd, mariadb, prosody];
