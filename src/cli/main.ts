@@ -129,6 +129,11 @@ function version(): string {
 
 /** The thin process entry: the only place that touches process streams and the exit code. */
 export async function runAsProcess(): Promise<void> {
+  // `certwatch check ... | head -1` closes the pipe early: that is not a crash.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(exitStatus.unknown);
+    throw err;
+  });
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
   // Exit once stdout has flushed: a large --json array piped to another program must not be
   // cut short, and a TLS socket still closing must not hold the process open.
