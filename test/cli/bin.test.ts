@@ -11,9 +11,11 @@ import { testPki } from '../helpers/pki.ts';
 
 const bin = fileURLToPath(new URL('../../bin/certwatch.js', import.meta.url));
 
-function runBin(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+const mainTs = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+function runBin(args: string[], entry: string[] = [bin]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [bin, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [...entry, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof err.code === 'number' ? err.code : -1;
       resolve({ code, stdout, stderr });
     });
@@ -53,5 +55,11 @@ describe('bin/certwatch.js as a child process', () => {
     assert.equal(code, 3);
     assert.equal(stdout, '');
     assert.equal(stderr, 'certwatch: --timeout: "soon" is not a whole number\n');
+  });
+
+  it('entry: src/cli/main.ts run directly (npm run check) is the CLI too', async () => {
+    const { code, stdout } = await runBin(['--version'], ['--import', 'tsx', mainTs]);
+    assert.equal(code, 0);
+    assert.match(stdout, /^certwatch \d+\.\d+\.\d+\n$/);
   });
 });
