@@ -50,12 +50,12 @@ async function main(): Promise<number> {
     const witnesses = await mapLimit(endpoints, 4, (e) => sClient(e, SERVERNAME).catch((err: unknown) => toError(err)));
     const results = endpoints.length === 0 ? new Map<number, CheckResult>() : await checkAll(repo, join(ctx.certs, 'root.pem'), SERVERNAME, endpoints);
     endpoints.forEach((e, i) => {
-      const label = `${e.server} ${targetOf(e)} ${e.scenario}`;
+      const label = `${e.server} ${targetOf(e)} ${e.expectError ? 'no TLS' : e.scenario}${e.chainLength ? ` (${e.chainLength.why})` : ''}`;
       const failures = judgeEndpoint(ctx, e, results.get(e.port), witnesses[i] ?? new Error('no witness'));
       if (failures.length === 0) {
         passed++;
         const r = results.get(e.port);
-        console.log(`ok   ${label} → ${r?.status} [${r?.problems.map((p) => p.code).join(', ')}]`);
+        console.log(`ok   ${label} → ${r?.status} [${r?.problems.map((p) => p.code).join(', ')}]${r?.error ? ` error ${r.error.code}` : ''}`);
       } else fail(label, failures.join('\n'));
     });
   } finally {

@@ -9,6 +9,7 @@ import { normalizeFingerprint, type Witness } from './openssl.ts';
 /** Everything wrong with one endpoint's result; empty means it passed. */
 export function judgeEndpoint(ctx: Ctx, e: Endpoint, r: CheckResult | undefined, w: Witness | Error): string[] {
   const failures: string[] = [];
+  if (e.expectError) return judgeNoTls(e.expectError, r, w);
   if (w instanceof Error) failures.push(`openssl: ${w.message}`);
   if (!r) return [...failures, 'certwatch printed no result for this endpoint'];
   if (r.error) failures.push(`certwatch error ${r.error.code}: ${r.error.message}`);
@@ -34,5 +35,17 @@ export function judgeEndpoint(ctx: Ctx, e: Endpoint, r: CheckResult | undefined,
       failures.push(`notAfter ${cert.notAfter} != openssl ${w.notAfter.toISOString()}`);
     if (r.chain.length !== w.count) failures.push(`${r.chain.length} certificates sent, openssl saw ${w.count}`);
   }
+  return failures;
+}
+
+/** An endpoint that offers no TLS: certwatch reports the finding, openssl gets no certificate. */
+function judgeNoTls(code: string, r: CheckResult | undefined, w: Witness | Error): string[] {
+  const failures: string[] = [];
+  if (!(w instanceof Error)) failures.push(`openssl got a certificate (${w.fingerprint256}) where none was offered`);
+  if (!r) return [...failures, 'certwatch printed no result for this endpoint'];
+  if (r.error?.code !== code) failures.push(`error ${r.error?.code ?? 'none'}, expected ${code}`);
+  if (r.status !== 'critical') failures.push(`status ${r.status}, expected critical`);
+  if (!r.problems.some((p) => p.code === code)) failures.push(`problem ${code} missing`);
+  if (r.certificate) failures.push('a certificate was reported');
   return failures;
 }

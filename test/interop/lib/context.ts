@@ -51,6 +51,8 @@ export interface Endpoint {
   starttls: string | null;
   /** Extra s_client arguments (e.g. -xmpphost). */
   sclientArgs?: string[];
+  /** A plaintext-only endpoint: certwatch must report this error code and no certificate. */
+  expectError?: string;
   /** Known deviation of this server from expectedChainLength, with the reason. */
   chainLength?: { count: number; why: string };
 }

@@ -25,6 +25,10 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
     services.push(`127.0.0.1:${port} inet n - n - - smtpd -o smtpd_tls_chain_files=${certFiles(ctx, s).combined}`);
     endpoints.push({ server: 'postfix', scheme: 'smtp', port, scenario: s, starttls: 'smtp' });
   }
+  // A relay port without TLS at all: EHLO lists no STARTTLS.
+  const plain = await ctx.procs.port();
+  services.push(`127.0.0.1:${plain} inet n - n - - smtpd -o smtpd_tls_security_level=none`);
+  endpoints.push({ server: 'postfix', scheme: 'smtp', port: plain, scenario: 'valid', starttls: 'smtp', expectError: 'STARTTLS_NOT_OFFERED' });
   const submission = await ctx.procs.port();
   const smtps = await ctx.procs.port();
   services.push(`127.0.0.1:${submission} inet n - n - - smtpd -o smtpd_tls_security_level=encrypt`);
