@@ -66,6 +66,7 @@ apt_install() {
 # are often called "vm"): give inn.conf a domain and finish the configuration.
 fix_inn() {
   local conf=/etc/news/inn.conf
+  echo "install: inn2's postinst fails on a host name without a domain; setting one and finishing"
   if [[ -f $conf ]] && ! grep -q '^domain:' "$conf"; then
     printf 'domain: certwatch.test\n' >>"$conf"
   fi
