@@ -26,6 +26,14 @@ async function main(): Promise<number> {
   const only = values.only?.split(',');
   const selected = servers.filter((s) => !only || only.includes(s.name));
   const listeningBefore = await listeningPorts();
+  // The daemons run in their own process groups, so a Ctrl-C or a CI timeout would not reach
+  // them: stop them here before exiting.
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => {
+      console.log(`interop: ${sig}, stopping ${ctx.procs.started.length} daemons`);
+      void ctx.procs.stopAll(3000).finally(() => process.exit(130));
+    });
+  }
 
   let passed = 0;
   let failed = 0;
