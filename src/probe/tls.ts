@@ -1,5 +1,4 @@
 import type { Socket } from 'node:net';
-import type { X509Certificate } from 'node:crypto';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { ProbeError } from './errors.ts';
 
@@ -82,19 +81,30 @@ export function handshake(
 const MAX_SENT = 20;
 
 /**
- * The certificates exactly as sent, in the server's order. getPeerX509Certificate() links
- * each certificate to the next one of the peer's stack (SSL_get_peer_cert_chain) through
- * `issuerCertificate`, whereas getPeerCertificate(true) re-links them by issuance and drops
- * certificates that do not fit, so a stray or misordered certificate would go unseen.
+ * The certificates the server sent, leaf first, linked by issuance. getPeerCertificate(true)
+ * builds the links from the peer's own stack (SSL_get_peer_cert_chain) and, because the
+ * context's store is empty (`ca: []`), never splices in issuers from any store. It drops a
+ * sent certificate that issues nothing on the path (a stray) and lists out-of-order chains in
+ * issuing order. getPeerX509Certificate() would keep the wire order, but on Node 20 it leaks
+ * about 5 KB of native memory per handshake (bench/peer-cert-leak.ts), which a bot probing
+ * all day cannot afford.
  */
 function sentChain(tls: TLSSocket): Buffer[] {
   const out: Buffer[] = [];
-  let cur: X509Certificate | undefined = tls.getPeerX509Certificate();
-  while (cur !== undefined && out.length < MAX_SENT) {
+  const seen = new Set<string>();
+  let cur: Partial<DetailedCert> | undefined = tls.getPeerCertificate(true) as Partial<DetailedCert>;
+  while (cur?.raw !== undefined && cur.fingerprint256 !== undefined && !seen.has(cur.fingerprint256) && out.length < MAX_SENT) {
+    seen.add(cur.fingerprint256);
     out.push(cur.raw);
     cur = cur.issuerCertificate;
   }
   return out;
+}
+
+interface DetailedCert {
+  raw: Buffer;
+  fingerprint256: string;
+  issuerCertificate?: DetailedCert;
 }
 
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
