@@ -58,10 +58,14 @@ const DRAIN_MS = 3000;
 
 /** Builds and starts everything the config asks for. */
 export async function startBot(config: Config, overrides: BotOverrides = {}): Promise<BotHandle> {
+  const chatConfigured = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
+  const consoleWanted = overrides.console !== false && (config.console === 'on' || (config.console === 'auto' && !chatConfigured));
   const log =
     overrides.log ??
     createLogger({
       level: config.logLevel,
+      // In console mode stdout carries the conversation: logs go to stderr.
+      ...(consoleWanted && overrides.console === undefined ? { fd: 2 as const } : {}),
       secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl],
     });
   const now = overrides.now ?? (() => new Date());
@@ -173,9 +177,8 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       worker.register(telegram.sender);
       cleanups.push(() => telegram.stop());
     }
-    const chatConfigured = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
     let consoleSession: ConsoleHandle | undefined;
-    if (overrides.console !== false && (config.console === 'on' || (config.console === 'auto' && !chatConfigured))) {
+    if (consoleWanted && overrides.console !== false) {
       const io = overrides.console ?? { input: process.stdin, output: process.stdout };
       consoleSession = startConsole({
         input: io.input as NodeJS.ReadableStream & import('node:stream').Readable,
