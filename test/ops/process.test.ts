@@ -15,7 +15,7 @@ function start(env: Record<string, string>) {
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => proc.on('exit', (code) => resolve({ code, stdout, stderr })));
-  return { proc, exited, out: () => stdout };
+  return { proc, exited, out: () => stdout, err: () => stderr };
 }
 
 test('process: a bad environment lists every problem, hides secret values and exits 78', async () => {
@@ -30,15 +30,16 @@ test('process: SIGTERM shuts the bot down gracefully with exit status 0', async 
   const dir = await mkdtemp(join(tmpdir(), 'certwatch-proc-'));
   try {
     const bot = start({ DATA_DIR: dir, CONSOLE: 'on', LOG_LEVEL: 'info' });
-    // Started once the startup log line is out.
-    while (!bot.out().includes('bot.started')) {
+    // Started once the startup log line is out (on stderr: in console mode stdout is the conversation).
+    while (!bot.err().includes('bot.started')) {
       const early = await Promise.race([bot.exited, new Promise((r) => setTimeout(r, 50))]);
       if (early !== undefined) assert.fail(`exited early: ${JSON.stringify(early)}`);
     }
     bot.proc.kill('SIGTERM');
-    const { code, stdout } = await bot.exited;
+    const { code, stdout, stderr } = await bot.exited;
     assert.equal(code, 0);
-    assert.match(stdout, /bot\.stopped/);
+    assert.match(stderr, /bot\.stopped/);
+    assert.doesNotMatch(stdout, /"level"/, 'no log line on the console output');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
