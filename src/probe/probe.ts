@@ -110,7 +110,12 @@ export class Prober {
     let socket: Socket | undefined;
     try {
       const blocked = opts.addressPolicy?.(addr) ?? null;
-      if (blocked !== null) throw new ProbeError('BLOCKED_TARGET', `${addr.address} is not allowed: ${blocked}`, { step: 'address check' });
+      if (blocked !== null) {
+        throw new ProbeError('BLOCKED_TARGET', `${addr.address} is not allowed: ${blocked}`, {
+          step: 'address check',
+          hint: 'the bot operator can allow it with ALLOW_PRIVATE_TARGETS or ALLOWED_TARGET_CIDRS',
+        });
+      }
       socket = await connectTcp(addr, target.port, signal);
       timings.connectMs = elapsed(started);
       const dialect = target.mode === 'starttls' ? protocols[target.protocol].dialect : null;
