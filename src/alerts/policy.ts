@@ -110,7 +110,9 @@ export function decideAlerts(prev: AlertState | undefined, latest: LatestResults
       if (mem.announced === null && mem.streak >= settings.failAfter) {
         mem.episode++;
         mem.announced = muted ? 'muted' : 'posted';
-        post(`problem:${key}:${mem.episode}`, problemReply(record, key, found.detail, found.severity, mem.streak));
+        // On the baseline the `add` reply has just shown the problem: count it as announced
+        // (so its recovery is posted) without a second message.
+        if (!baseline) post(`problem:${key}:${mem.episode}`, problemReply(record, key, found.detail, found.severity, mem.streak));
       }
       continue;
     }

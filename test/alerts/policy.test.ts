@@ -110,6 +110,12 @@ const cases: { name: string; steps: [number, LatestResults][]; opts?: Partial<Po
     want: [[], ['problem:UNREACHABLE:1']],
   },
   {
+    name: 'a problem already shown by the add reply is not posted again on the baseline, but its recovery is',
+    steps: [[0, latest({ error: 'BLOCKED_TARGET' })], [1, latest({ error: 'BLOCKED_TARGET' })], [2, latest({ fp: A, days: 80 })]],
+    opts: { failAfter: 1 },
+    want: [[], [], ['recovered:UNREACHABLE:1']],
+  },
+  {
     name: 'one failing address of two makes the target unreachable',
     steps: [[0, latest({ fp: A, days: 80 }, { error: 'CONNECT_REFUSED', address: '2001:db8::1' })], [1, latest({ fp: A, days: 79 }, { error: 'CONNECT_REFUSED', address: '2001:db8::1' })]],
     want: [[], ['problem:UNREACHABLE:1']],
