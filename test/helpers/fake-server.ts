@@ -62,10 +62,11 @@ export class FakeConn {
   }
 
   /** Sends data slowly, one byte per interval, until done or the client goes away. */
-  async drip(data: string, intervalMs = 50): Promise<void> {
-    for (const ch of data) {
+  async drip(data: string | Buffer, intervalMs = 50): Promise<void> {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'latin1') : data;
+    for (const byte of bytes) {
       if (this.socket.destroyed) return;
-      this.socket.write(ch);
+      this.socket.write(Buffer.from([byte]));
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }

@@ -1,49 +1,15 @@
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProbeError } from '../../src/probe/errors.ts';
 import { NOTICE_OF_DISCONNECTION_OID, START_TLS_OID, ldap, startTlsRequest } from '../../src/probe/protocols/ldap.ts';
 import { integerBytes, tlv } from '../../src/probe/protocols/ldap-ber.ts';
-import type { Dialect } from '../../src/probe/protocols/types.ts';
-import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
-import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
+import type { FakeConn } from '../helpers/fake-server.ts';
 import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
 import { expectHealthy, expectProbeError, probeFake } from './line-harness.ts';
+import { SHORT_DEADLINE_MS, runDialect, serverPool } from './socket-harness.ts';
 
-interface Outcome {
-  error: ProbeError | null;
-  rest: Buffer;
-  socket: Socket;
-}
-
-/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
-const SHORT_DEADLINE_MS = 400;
-
-/** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
-  let error: ProbeError | null = null;
-  try {
-    await dialect(io);
-  } catch (err) {
-    if (!(err instanceof ProbeError)) throw err;
-    error = err;
-  }
-  const rest = io.detach();
-  if (error !== null) socket.destroy();
-  return { error, rest, socket };
-}
-
-const servers: FakeServer[] = [];
-async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<number> {
-  const s = await startFakeServer(script);
-  servers.push(s);
-  return s.port;
-}
+const { serve, track, closeAll } = serverPool();
 
 async function expectError(port: number, code: string, message?: RegExp, step = 'StartTLS'): Promise<ProbeError> {
   const { error } = await runDialect(port, ldap, code === 'TIMEOUT' ? SHORT_DEADLINE_MS : undefined);
@@ -52,15 +18,6 @@ async function expectError(port: number, code: string, message?: RegExp, step = 
   assert.equal(error.step, step);
   if (message !== undefined) assert.match(error.message, message);
   return error;
-}
-
-/** Sends bytes one at a time until done or the client is gone. */
-async function dripBytes(conn: FakeConn, data: Buffer, intervalMs: number): Promise<void> {
-  for (const byte of data) {
-    if (conn.socket.destroyed) return;
-    conn.write(Buffer.from([byte]));
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
 }
 
 interface ResponseFields {
@@ -100,7 +57,7 @@ describe('ldap dialect', () => {
     ({ serverCreds: creds, leaf } = await testPki());
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await closeAll();
   });
 
   it('ldap: the StartTLS ExtendedRequest has the exact RFC 4511 encoding', () => {
@@ -209,7 +166,7 @@ describe('ldap dialect', () => {
   it('ldap: reports TIMEOUT when the response drips in slower than the deadline', async () => {
     const port = await serve(async (conn) => {
       await conn.readBytes(31);
-      await dripBytes(conn, extendedResponse({ diagnostic: 'x'.repeat(30) }), 30);
+      await conn.drip(extendedResponse({ diagnostic: 'x'.repeat(30) }), 30);
     });
     await expectError(port, 'TIMEOUT');
   });

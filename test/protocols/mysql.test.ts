@@ -1,5 +1,4 @@
-import { once } from 'node:events';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -8,45 +7,13 @@ import { ProbeError } from '../../src/probe/errors.ts';
 import { Prober } from '../../src/probe/probe.ts';
 import type { ProbeResult } from '../../src/probe/result.ts';
 import { mysql, parseMysqlGreeting, sslRequest } from '../../src/probe/protocols/mysql.ts';
-import type { Dialect } from '../../src/probe/protocols/types.ts';
-import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
-import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
+import type { FakeConn } from '../helpers/fake-server.ts';
 import { testPki, type Issued, type ServerCreds } from '../helpers/pki.ts';
 import { expectHealthy, expectProbeError } from './line-harness.ts';
+import { SHORT_DEADLINE_MS, runDialect, serverPool } from './socket-harness.ts';
 
-interface Outcome {
-  error: ProbeError | null;
-  rest: Buffer;
-  socket: Socket;
-}
-
-/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
-const SHORT_DEADLINE_MS = 400;
-
-/** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
-  let error: ProbeError | null = null;
-  try {
-    await dialect(io);
-  } catch (err) {
-    if (!(err instanceof ProbeError)) throw err;
-    error = err;
-  }
-  const rest = io.detach();
-  if (error !== null) socket.destroy();
-  return { error, rest, socket };
-}
-
-const servers: FakeServer[] = [];
-async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<number> {
-  const s = await startFakeServer(script);
-  servers.push(s);
-  return s.port;
-}
+const { serve, track, closeAll } = serverPool();
 
 /**
  * A MySQL server that greets, reads the 36-byte SSL Request and starts TLS. The client sends
@@ -75,7 +42,7 @@ async function startMysqlTls(greeting: Buffer, creds: ServerCreds): Promise<{ po
     socket.on('data', onData);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  servers.push({
+  track({
     port: (server.address() as AddressInfo).port,
     errors: [],
     close: () =>
@@ -185,7 +152,7 @@ describe('mysql dialect', () => {
     ({ serverCreds: creds, leaf } = await testPki());
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await closeAll();
   });
 
   it('mysql: the SSL Request packet has the exact documented bytes', () => {
@@ -290,7 +257,7 @@ describe('mysql dialect', () => {
 
   it('mysql: reports TIMEOUT when the greeting drips in slower than the deadline', async () => {
     const port = await serve(async (conn) => {
-      await dripBytes(conn, packet(0, greetingPayload(mysql8)), 30);
+      await conn.drip(packet(0, greetingPayload(mysql8)), 30);
     });
     await expectError(port, 'TIMEOUT');
   });

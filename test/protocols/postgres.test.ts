@@ -1,48 +1,13 @@
-import { once } from 'node:events';
-import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProbeError } from '../../src/probe/errors.ts';
 import { SSL_REQUEST, parseErrorFields, postgres } from '../../src/probe/protocols/postgres.ts';
-import type { Dialect } from '../../src/probe/protocols/types.ts';
-import { SocketIO } from '../../src/probe/reader.ts';
 import { createProbeContext, handshake } from '../../src/probe/tls.ts';
-import { startFakeServer, type FakeConn, type FakeServer } from '../helpers/fake-server.ts';
 import { testPki, type ServerCreds, type Issued } from '../helpers/pki.ts';
 import { expectHealthy, expectProbeError, probeFake } from './line-harness.ts';
+import { SHORT_DEADLINE_MS, runDialect, serverPool } from './socket-harness.ts';
 
-interface Outcome {
-  error: ProbeError | null;
-  rest: Buffer;
-  socket: Socket;
-}
-
-/** Deadline for runs expected to end in TIMEOUT; others get room for a loaded machine. */
-const SHORT_DEADLINE_MS = 400;
-
-/** Runs a dialect over a real loopback socket, as the Prober does, and keeps what is left. */
-async function runDialect(port: number, dialect: Dialect, timeoutMs = 3000): Promise<Outcome> {
-  const socket = connect({ host: '127.0.0.1', port });
-  await once(socket, 'connect');
-  const io = new SocketIO(socket, 'localhost', 'localhost', AbortSignal.timeout(timeoutMs));
-  let error: ProbeError | null = null;
-  try {
-    await dialect(io);
-  } catch (err) {
-    if (!(err instanceof ProbeError)) throw err;
-    error = err;
-  }
-  const rest = io.detach();
-  if (error !== null) socket.destroy();
-  return { error, rest, socket };
-}
-
-const servers: FakeServer[] = [];
-async function serve(script: (conn: FakeConn) => Promise<void> | void): Promise<number> {
-  const s = await startFakeServer(script);
-  servers.push(s);
-  return s.port;
-}
+const { serve, track, closeAll } = serverPool();
 
 async function expectError(port: number, code: string, step: string, message?: RegExp): Promise<ProbeError> {
   const { error } = await runDialect(port, postgres, code === 'TIMEOUT' ? SHORT_DEADLINE_MS : undefined);
@@ -71,7 +36,7 @@ describe('postgres dialect', () => {
     ({ serverCreds: creds, leaf } = await testPki());
   });
   after(async () => {
-    await Promise.all(servers.map((s) => s.close()));
+    await closeAll();
   });
 
   it('postgres: SSLRequest is exactly length 8 and code 80877103', () => {
