@@ -1,33 +1,19 @@
 // The alert texts, as neutral Reply objects (adapters render and escape them).
 import type { CertificateInfo } from '../cert/types.ts';
-import type { Reply, ReplyButton, ReplyStatus } from '../chat/types.ts';
+import { clean, endpoint, protocolText, targetButtons } from '../chat/format.ts';
+import type { Reply, ReplyStatus } from '../chat/types.ts';
 import type { TargetRecord } from '../core/services.ts';
-
-/** `host:port`, with IPv6 literals bracketed. */
-export function endpointOf(record: TargetRecord): string {
-  const { host, port } = record.target;
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
 
 /** How a target is named in a message: its label when it has one. */
 export function displayName(record: TargetRecord): string {
-  return record.label === undefined ? endpointOf(record) : `${record.label} (${endpointOf(record)})`;
-}
-
-/** The buttons every alert carries. */
-export function alertButtons(id: string): ReplyButton[] {
-  return [
-    { label: 'Check now', command: `check ${id}`, style: 'primary' },
-    { label: 'Mute 7 days', command: `mute ${id} 7d` },
-    { label: 'Remove', command: `remove ${id}`, style: 'danger' },
-  ];
+  const at = endpoint(record.target);
+  return record.label === undefined ? at : `${clean(record.label)} (${at})`;
 }
 
 function baseFields(record: TargetRecord): { label: string; value: string }[] {
-  const { protocol, mode } = record.target;
   return [
-    { label: 'Endpoint', value: endpointOf(record) },
-    { label: 'Protocol', value: mode === 'starttls' ? `${protocol} (STARTTLS)` : `${protocol} (implicit TLS)` },
+    { label: 'Endpoint', value: endpoint(record.target) },
+    { label: 'Protocol', value: protocolText(record.target) },
   ];
 }
 
@@ -35,8 +21,8 @@ function certFields(cert: CertificateInfo, daysLeft: number, addresses: string[]
   return [
     { label: 'Expires', value: cert.notAfter },
     { label: 'Days left', value: String(daysLeft) },
-    { label: 'Subject', value: cert.subject },
-    { label: 'Issuer', value: cert.issuer },
+    { label: 'Subject', value: clean(cert.subject) },
+    { label: 'Issuer', value: clean(cert.issuer) },
     { label: 'Fingerprint (SHA-256)', value: cert.fingerprint256 },
     ...(addresses.length > 0 ? [{ label: 'Addresses', value: addresses.join(', ') }] : []),
   ];
@@ -55,7 +41,7 @@ export function thresholdReply(record: TargetRecord, cert: CertificateInfo, days
     status,
     text: [`It crossed the ${days(threshold)} alert threshold. Renew it before ${cert.notAfter.slice(0, 10)}.`],
     fields: [...baseFields(record), ...certFields(cert, daysLeft, addresses)],
-    buttons: alertButtons(record.id),
+    buttons: targetButtons(record.id),
   };
 }
 
@@ -66,7 +52,7 @@ export function renewedReply(record: TargetRecord, cert: CertificateInfo, daysLe
     status: 'ok',
     text: [`The new certificate is valid until ${cert.notAfter} (${days(daysLeft)} left). Expiry alerts start over for it.`],
     fields: [...baseFields(record), ...certFields(cert, daysLeft, addresses)],
-    buttons: alertButtons(record.id),
+    buttons: targetButtons(record.id),
   };
 }
 
@@ -76,9 +62,9 @@ export function problemReply(record: TargetRecord, key: string, detail: string, 
   return {
     title: `${displayName(record)} ${what}`,
     status: severity,
-    text: [detail, `Seen in ${streak} consecutive checks.`],
+    text: [clean(detail, 500), `Seen in ${streak} consecutive checks.`],
     fields: baseFields(record),
-    buttons: alertButtons(record.id),
+    buttons: targetButtons(record.id),
   };
 }
 
@@ -88,7 +74,7 @@ export function recoveredReply(record: TargetRecord, key: string, detail: string
   return {
     title: `${displayName(record)} ${what}`,
     status: 'ok',
-    text: [`Resolved: ${detail}`],
+    text: [`Resolved: ${clean(detail, 500)}`],
     fields: baseFields(record),
     buttons: [{ label: 'Check now', command: `check ${record.id}`, style: 'primary' }],
   };

@@ -1,7 +1,7 @@
 // Prometheus metrics on a private registry (no global default registry: no module state).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
-import { endpointOf } from '../alerts/messages.ts';
+import { formatHostPort } from '../probe/errors.ts';
 
 /** Sources read at scrape time. */
 export interface MetricsSources {
@@ -36,7 +36,7 @@ export class Metrics {
 
   /** Updates the per-target gauges after a check. */
   recordCheck(record: TargetRecord, latest: LatestResults): void {
-    const labels = { target: record.id, endpoint: endpointOf(record) };
+    const labels = { target: record.id, endpoint: formatHostPort(record.target.host, record.target.port) };
     this.known.set(record.id, labels.endpoint);
     const days = latest.results.flatMap((r) => (r.certificate === null ? [] : [r.certificate.daysLeft]));
     if (days.length > 0) this.daysLeft.set(labels, Math.min(...days));
