@@ -19,6 +19,7 @@ export class Cert {
   private sigMemo: ReturnType<typeof signatureAlgorithm> | undefined;
   private keyMemo: { keyType: string; keyBits: number } | undefined;
   private infoMemo: Omit<CertificateInfo, 'daysLeft'> | undefined;
+  private lastInfo: Readonly<CertificateInfo> | undefined;
   private readonly issuerMemo = new WeakMap<Cert, { named: boolean; verified: boolean }>();
 
   constructor(readonly der: Buffer) {
@@ -86,9 +87,13 @@ export class Cert {
       signatureAlgorithm: this.signature.name,
       selfSigned: this.selfSigned,
     };
-    const { sans, ...rest } = this.infoMemo;
-    // Callers get their own copy: results are stored and rendered independently.
-    return { ...rest, sans: [...sans], daysLeft: this.daysLeft(now) };
+    const daysLeft = this.daysLeft(now);
+    // Every probe of the same server within a day gets the same frozen object: a run over
+    // thousands of targets keeps one copy per certificate, not one per result.
+    if (this.lastInfo?.daysLeft !== daysLeft) {
+      this.lastInfo = Object.freeze({ ...this.infoMemo, sans: Object.freeze([...this.infoMemo.sans]), daysLeft });
+    }
+    return this.lastInfo;
   }
 }
 

@@ -31,7 +31,7 @@ export interface Problem {
 export interface CertificateInfo {
   subject: string;
   issuer: string;
-  sans: string[];
+  sans: readonly string[];
   /** ISO 8601 */
   notBefore: string;
   /** ISO 8601 */

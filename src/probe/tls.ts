@@ -66,8 +66,11 @@ export function handshake(
       };
       // Errors after the handshake (a late alert, a reset) no longer matter.
       tls.on('error', () => {});
+      // Say goodbye (close_notify, FIN), but do not wait on a server that never closes its
+      // side; the timer goes as soon as the socket closes, so it keeps nothing alive.
       tls.end();
-      setTimeout(() => tls.destroy(), 1000).unref();
+      const linger = setTimeout(() => tls.destroy(), 1000).unref();
+      tls.once('close', () => clearTimeout(linger));
       if (capture.chain.length === 0) {
         reject(new ProbeError('TLS_HANDSHAKE_FAILED', 'server sent no certificate', { step: 'TLS handshake' }));
       } else {

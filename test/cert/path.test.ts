@@ -64,11 +64,14 @@ describe('path building', async () => {
     assert.match(j.problems[0]?.message ?? '', /expired on/);
   });
 
-  it('path: judging the same chain twice gives equal verdicts from the certificate cache', () => {
+  it('path: judging the same chain twice gives equal verdicts and shares frozen certificate info from the cache', () => {
     const trust = TrustStore.fromPem(root.certPem);
     const first = judge(input([leaf.der, inter.der]), trust);
-    first.certificate.sans.push('mutated by a caller');
+    assert.throws(() => (first.certificate.sans as string[]).push('mutated by a caller'), TypeError);
+    assert.throws(() => Object.assign(first.certificate, { daysLeft: 0 }), TypeError);
     const second = judge(input([leaf.der, inter.der]), trust);
+    assert.equal(second.certificate, first.certificate, 'one object per certificate and day, not one per result');
+    assert.equal(second.chain[0], second.certificate);
     assert.deepEqual(second.certificate.sans, ['localhost', '127.0.0.1']);
     assert.equal(second.trusted, true);
     assert.equal(trust.certs.size, 2);
