@@ -120,18 +120,27 @@ function watch(stream: NodeJS.ReadableStream) {
   };
 }
 
-/** Starts src/main.ts (what `npm start` runs) with a clean chat-free environment. */
+/** Runs `npm start` (the README's command) with a clean chat-free environment. */
 function startMain(env: Record<string, string>) {
-  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|TELEGRAM_|STORE_URL|REDIS_URL|HTTP_PORT|CONSOLE)/.test(k)));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(SLACK_|TELEGRAM_|STORE_URL|REDIS_URL|HTTP_PORT|CONSOLE|npm_)/.test(k)));
+  // Its own process group, so that a failing test can kill npm and the bot under it at once.
+  const child = spawn('npm', ['start', '--silent'], {
     cwd: fileURLToPath(new URL('../..', import.meta.url)),
     env: { ...clean, LOG_LEVEL: 'warn', ...env },
     stdio: ['pipe', 'pipe', 'pipe'],
+    detached: true,
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let stderr = '';
   child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-  return { child, out: watch(child.stdout), exited, stderr: () => stderr };
+  const kill = (): void => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  };
+  return { child, out: watch(child.stdout), exited, stderr: () => stderr, kill };
 }
 
 test('console: npm start without chat tokens adds and lists a TLS endpoint through stdin and stdout', { timeout: 60_000 }, async (t) => {
@@ -147,7 +156,7 @@ test('console: npm start without chat tokens adds and lists a TLS endpoint throu
   const env = { DATA_DIR: join(dir, 'data'), ALLOW_PRIVATE_TARGETS: 'true', EXTRA_CA_FILE: caFile };
 
   const first = startMain(env);
-  t.after(() => void first.child.kill('SIGKILL'));
+  t.after(first.kill);
   first.child.stdin.write(`/add 127.0.0.1:${server.port} "Local TLS"\n`);
   const added = await first.out.waitFor(/^\[(\w+)\] Local TLS \(127\.0\.0\.1:\d+\): .*\n {2}Added as (\w+)\./m);
   assert.equal(added[1], 'OK', first.out.text());
@@ -161,7 +170,7 @@ test('console: npm start without chat tokens adds and lists a TLS endpoint throu
 
   // The target survived the restart: it lives in DATA_DIR's SQLite store.
   const second = startMain(env);
-  t.after(() => void second.child.kill('SIGKILL'));
+  t.after(second.kill);
   second.child.stdin.end('list\n');
   assert.equal(await second.exited, 0, second.stderr());
   assert.match(second.out.text(), new RegExp(`- \\[OK\\] ${id} 127\\.0\\.0\\.1:${server.port} `));
