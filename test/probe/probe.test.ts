@@ -64,6 +64,14 @@ describe('probe over implicit TLS', async () => {
     assert.equal(r.trusted, false);
   });
 
+  it('probe: a server that also sends the trusted root (slapd with GnuTLS does) reports 3 certificates and stays ok', async () => {
+    const r = await probeOne(prober, await serve(creds(pki.leaf, pki.inter, pki.root)));
+    assert.equal(r.chain.length, 3);
+    assert.equal(r.chain[2]?.fingerprint256, new X509Certificate(pki.root.der).fingerprint256);
+    assert.deepEqual(r.problems, []);
+    assert.equal(r.trusted, true);
+  });
+
   it('probe: reads the chain the server sent, in issuing order, without splicing trusted issuers or listing a stray', async () => {
     const stray = await makeCa({ name: 'stray CA' });
     // The root is an anchor here: a client that spliced issuers from its store would show it.

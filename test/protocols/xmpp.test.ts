@@ -107,6 +107,25 @@ describe('xmpp dialect', () => {
     assert.match(seen, /xmlns='jabber:server'/);
   });
 
+  it("xmpp-server: accepts Prosody's s2s answer (to='', jabber:server with the dialback namespace, a dialback feature) in one write", async () => {
+    // Seen in the interop suite (docs/interop.md): Prosody 0.12 on port 5269.
+    const serverHeader = streamHeader('server', 'localhost');
+    const prosodyS2s =
+      "<?xml version='1.0'?><stream:stream xmlns:db='jabber:server:dialback' xmlns:stream='http://etherx.jabber.org/streams' " +
+      "xml:lang='en' to='' from='localhost' id='s2s-7f' version='1.0' xmlns='jabber:server'>" +
+      `<stream:features><dialback xmlns='urn:xmpp:features:dialback'><errors/></dialback><starttls xmlns='${TLS_NS}'/></stream:features>`;
+    const port = await serve(async (conn) => {
+      await conn.readBytes(serverHeader.length);
+      conn.write(prosodyS2s);
+      await conn.readBytes(STARTTLS_COMMAND.length);
+      conn.write(PROCEED);
+    });
+    const { error, rest, socket } = await runDialect(port, xmppServer);
+    socket.destroy();
+    assert.equal(error, null, error?.message);
+    assert.equal(rest.length, 0);
+  });
+
   it('xmpp: accepts default namespaces, double quotes, prefixed TLS elements, keep-alives and elements split across reads', async () => {
     const opening =
       '<?xml version="1.0" encoding="UTF-8"?>\n<stream xmlns="http://etherx.jabber.org/streams" version="1.0" from="localhost">' +
