@@ -1,6 +1,7 @@
 // Where the probe's CPU goes beyond the handshake: judge() and serialising a result, timed
 // alone on a chain captured once from the benchmark server.
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { judge } from '../src/cert/judge.ts';
 import type { TrustStore } from '../src/cert/trust.ts';
 import { createProbeContext, handshake } from '../src/probe/tls.ts';
@@ -10,6 +11,10 @@ export interface JudgeProfile {
   chainLength: number;
   judgeMs: number;
   jsonMs: number;
+  /** getPeerCertificate(true): the whole sent chain, as src/probe/tls.ts reads it. */
+  chainReadMs: number;
+  /** getPeerCertificate(): the leaf only, as the raw baseline reads it. */
+  leafReadMs: number;
 }
 
 export async function profileJudge(port: number, trust: TrustStore, iterations: number): Promise<JudgeProfile> {
@@ -25,9 +30,16 @@ export async function profileJudge(port: number, trust: TrustStore, iterations: 
     return (d.user + d.system) / 1000 / iterations;
   };
   const verdict = judge(input, trust);
+  // Reading the chain is the one step the raw baseline does not share: time both reads on
+  // one open connection with the probe's context.
+  const tls = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', secureContext: createProbeContext(), rejectUnauthorized: false });
+  await new Promise<void>((resolve, reject) => tls.once('secureConnect', resolve).once('error', reject));
+  const reads = { chainReadMs: cpuMs(() => tls.getPeerCertificate(true)), leafReadMs: cpuMs(() => tls.getPeerCertificate()) };
+  tls.destroy();
   return {
     chainLength: capture.chain.length,
     judgeMs: cpuMs(() => judge(input, trust)),
     jsonMs: cpuMs(() => JSON.stringify(verdict)),
+    ...reads,
   };
 }
