@@ -162,7 +162,10 @@ export const storedOutboxEntrySchema = z.object({ v, ...outboxFields });
 /** A persisted message awaiting (or done with) delivery. */
 export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 
-/** An index segment: ids written by one replica (see src/store/segments.ts). */
-export const storedSegmentSchema = z.object({ v, ids: z.array(z.string()) });
+/** One bucket of an index segment: ids written by one replica and their insertion sequence (see src/store/segments.ts). */
+export const storedSegmentSchema = z
+  .object({ v, ids: z.array(z.string()), seq: z.array(z.number()) })
+  .refine((b) => b.ids.length === b.seq.length, { message: 'ids and seq differ in length', path: ['seq'] });
+export type StoredSegment = z.infer<typeof storedSegmentSchema>;
 /** The list of replicas that own index segments. */
 export const storedReplicasSchema = z.object({ v, replicas: z.array(z.string()) });

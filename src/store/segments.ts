@@ -1,9 +1,22 @@
 // Index records without key iteration (which only some keyv backends offer).
 //
 // keyv has no compare-and-set, so a single shared index record would lose entries when two
-// replicas read-modify-write it at once. Instead every replica writes only its OWN segment
-// (`ix:<name>:<replicaId>`); readers take the union of all replicas' segments. Within a process
-// a Mutex serializes segment writes, so no addition is ever lost between replicas or within one.
+// replicas read-modify-write it at once. Instead every replica writes only its OWN segment of
+// each index; readers take the union of all replicas' segments. Within a process all segment
+// writes go through one queue (see drain), so no addition is ever lost between replicas or
+// within one.
+//
+// Scale: a segment is split into BUCKETS records `ix:<name>:<replicaId>:<bucket>` by a stable
+// hash of the id, so an add or remove rewrites only the buckets of its own ids (~n/BUCKETS ids
+// each) instead of the whole segment: seeding n targets is no longer quadratic. Readers fetch
+// every bucket of every replica with one getMany. Replica ids contain no ':' (config.ts), so the
+// key is unambiguous whatever the index name. BUCKETS and bucketOf are part of the stored
+// format: changing either hides existing entries.
+//
+// Order: each entry carries a sequence number (microseconds since the epoch, strictly
+// increasing within a process and past every number this replica has read back), and readers
+// return ids oldest first, so callers that rely on insertion order (the outbox) keep it
+// across buckets.
 //
 // Remaining race, documented: the replica registry (`ix:replicas`) itself is shared. It is
 // written once per new replica id, read back after writing and rewritten until it contains the
@@ -12,16 +25,38 @@
 // (every write re-checks the registry), so its segment becomes visible then.
 // Removals delete the entity record (the source of truth); ids left in another replica's
 // segment point at nothing and are skipped; each replica prunes such ids from its own segments.
-import { Mutex } from './mutex.ts';
 import type { TypedKv } from './kv.ts';
-import { SCHEMA_VERSION, storedReplicasSchema, storedSegmentSchema } from './schema.ts';
+import { SCHEMA_VERSION, storedReplicasSchema, storedSegmentSchema, type StoredSegment } from './schema.ts';
 
 const REGISTRY = 'ix:replicas';
+/** Buckets per replica and index (stored format, see above). */
+export const BUCKETS = 64;
+
+/** The bucket of an id: FNV-1a (32 bit) over its UTF-16 code units, stable across versions. */
+export function bucketOf(id: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) {
+    h ^= id.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % BUCKETS;
+}
+
+/** One queued add or remove, settled once its buckets are written. */
+interface Op {
+  name: string;
+  add: boolean;
+  ids: readonly string[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
 
 /** Per-replica index segments stored in keyv. */
 export class SegmentIndex {
-  private readonly lock = new Mutex();
   private registered = false;
+  private queue: Op[] = [];
+  private draining = false;
+  private lastSeq = 0;
 
   constructor(
     private readonly kv: TypedKv,
@@ -30,48 +65,121 @@ export class SegmentIndex {
 
   /** Adds ids to this replica's segment of `name`. */
   add(name: string, ...ids: string[]): Promise<void> {
-    return this.lock.run(async () => {
-      await this.register();
-      const key = this.own(name);
-      const seg = await this.kv.get(key, storedSegmentSchema);
-      const set = new Set(seg?.ids ?? []);
-      const before = set.size;
-      for (const id of ids) set.add(id);
-      if (set.size !== before || seg === undefined) await this.kv.set(key, { v: SCHEMA_VERSION, ids: [...set] });
-    });
+    return this.submit(name, true, ids);
   }
 
   /** Removes ids from this replica's own segment of `name` (others' segments are not touched). */
   remove(name: string, ...ids: string[]): Promise<void> {
-    return this.lock.run(async () => {
-      const key = this.own(name);
-      const seg = await this.kv.get(key, storedSegmentSchema);
-      if (seg === undefined) return;
-      const drop = new Set(ids);
-      const kept = seg.ids.filter((id) => !drop.has(id));
-      if (kept.length !== seg.ids.length) await this.kv.set(key, { v: SCHEMA_VERSION, ids: kept });
+    return this.submit(name, false, ids);
+  }
+
+  /** Union of every replica's segment of `name`, without duplicates, oldest first. */
+  async read(name: string): Promise<string[]> {
+    return this.collect(name, await this.replicas());
+  }
+
+  /** Only this replica's segment of `name` (work this replica owns, like its outbox), oldest first. */
+  readOwn(name: string): Promise<string[]> {
+    return this.collect(name, [this.replicaId]);
+  }
+
+  private async collect(name: string, replicas: readonly string[]): Promise<string[]> {
+    const keys = replicas.flatMap((r) => allBuckets(name, r));
+    const buckets = await this.kv.getMany(keys, storedSegmentSchema);
+    const entries: [id: string, seq: number][] = [];
+    for (const b of buckets) if (b !== undefined) b.ids.forEach((id, i) => entries.push([id, b.seq[i]!]));
+    entries.sort((x, y) => x[1] - y[1]);
+    return [...new Set(entries.map(([id]) => id))];
+  }
+
+  private submit(name: string, add: boolean, ids: readonly string[]): Promise<void> {
+    if (ids.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.queue.push({ name, add, ids: [...ids], resolve, reject });
+      if (!this.draining) void this.drain();
     });
   }
 
-  /** Union of every replica's segment of `name`, without duplicates. */
-  async read(name: string): Promise<string[]> {
-    const replicas = await this.replicas();
-    const segs = await this.kv.getMany(
-      replicas.map((r) => `ix:${name}:${r}`),
-      storedSegmentSchema,
-    );
-    const ids = new Set<string>();
-    for (const seg of segs) for (const id of seg?.ids ?? []) ids.add(id);
-    return [...ids];
+  /**
+   * The only writer of this replica's buckets in this process: takes every queued operation,
+   * applies them in order and writes each touched bucket once. Concurrent callers therefore
+   * share round trips instead of queueing one read-modify-write each, and no two writes of
+   * one bucket ever overlap (which would lose an addition).
+   */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) await this.apply(this.queue.splice(0));
+    } finally {
+      this.draining = false;
+    }
   }
 
-  /** Only this replica's segment of `name` (work this replica owns, like its outbox). */
-  async readOwn(name: string): Promise<string[]> {
-    return (await this.kv.get(this.own(name), storedSegmentSchema))?.ids ?? [];
+  private async apply(batch: readonly Op[]): Promise<void> {
+    const failed = new Map<Op, unknown>();
+    try {
+      const work = this.plan(batch);
+      if (batch.some((op) => op.add)) await this.register();
+      const keys = [...work.keys()];
+      const stored = await this.kv.getMany(keys, storedSegmentSchema);
+      await Promise.all(
+        keys.map(async (key, k) => {
+          const { ops, steps } = work.get(key)!;
+          const next = this.update(stored[k], steps);
+          if (next === undefined) return;
+          try {
+            await this.kv.set(key, next);
+          } catch (err) {
+            // Only the operations with an id in this bucket failed; the others are stored.
+            for (const op of ops) failed.set(op, err);
+          }
+        }),
+      );
+    } catch (err) {
+      // Registration or the read failed: nothing of this batch was written.
+      for (const op of batch) failed.set(op, err);
+    }
+    for (const op of batch) {
+      if (failed.has(op)) op.reject(failed.get(op));
+      else op.resolve();
+    }
   }
 
-  private own(name: string): string {
-    return `ix:${name}:${this.replicaId}`;
+  /** The batch grouped by bucket key: the operations touching it and their steps in order. */
+  private plan(batch: readonly Op[]): Map<string, { ops: Set<Op>; steps: [add: boolean, id: string][] }> {
+    const work = new Map<string, { ops: Set<Op>; steps: [boolean, string][] }>();
+    for (const op of batch) {
+      for (const id of op.ids) {
+        const key = bucketKey(op.name, this.replicaId, bucketOf(id));
+        let w = work.get(key);
+        if (w === undefined) work.set(key, (w = { ops: new Set(), steps: [] }));
+        w.ops.add(op);
+        w.steps.push([op.add, id]);
+      }
+    }
+    return work;
+  }
+
+  /** A bucket after the steps, in order; undefined when they change nothing. */
+  private update(stored: StoredSegment | undefined, steps: readonly [boolean, string][]): StoredSegment | undefined {
+    const entries = new Map<string, number>();
+    stored?.ids.forEach((id, i) => entries.set(id, stored.seq[i]!));
+    // Stay past every number this replica wrote, also in an earlier process with a faster clock.
+    for (const seq of entries.values()) if (seq > this.lastSeq) this.lastSeq = seq;
+    let changed = false;
+    for (const [add, id] of steps) {
+      if (add && !entries.has(id)) {
+        entries.set(id, this.nextSeq());
+        changed = true;
+      } else if (!add && entries.delete(id)) changed = true;
+    }
+    if (!changed) return undefined;
+    return { v: SCHEMA_VERSION, ids: [...entries.keys()], seq: [...entries.values()] };
+  }
+
+  private nextSeq(): number {
+    this.lastSeq = Math.max(Date.now() * 1000, this.lastSeq + 1);
+    return this.lastSeq;
   }
 
   private async replicas(): Promise<string[]> {
@@ -94,4 +202,12 @@ export class SegmentIndex {
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20 * (attempt + 1))));
     }
   }
+}
+
+function bucketKey(name: string, replicaId: string, bucket: number): string {
+  return `ix:${name}:${replicaId}:${bucket}`;
+}
+
+function allBuckets(name: string, replicaId: string): string[] {
+  return Array.from({ length: BUCKETS }, (_, b) => bucketKey(name, replicaId, b));
 }
