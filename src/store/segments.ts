@@ -14,7 +14,7 @@
 // format: changing either hides existing entries.
 //
 // Order: each entry carries a sequence number (microseconds since the epoch, strictly
-// increasing within a process and past every number this replica has read back), and readers
+// increasing within a process and past every number this replica stored before), and readers
 // return ids oldest first, so callers that rely on insertion order (the outbox) keep it
 // across buckets.
 //
@@ -57,6 +57,8 @@ export class SegmentIndex {
   private queue: Op[] = [];
   private draining = false;
   private lastSeq = 0;
+  /** Index names whose stored sequence numbers lastSeq already covers. */
+  private readonly seeded = new Set<string>();
 
   constructor(
     private readonly kv: TypedKv,
@@ -121,7 +123,13 @@ export class SegmentIndex {
       const work = this.plan(batch);
       if (batch.some((op) => op.add)) await this.register();
       const keys = [...work.keys()];
-      const stored = await this.kv.getMany(keys, storedSegmentSchema);
+      // The first write of an index in this process also reads its other buckets, to continue
+      // the sequence past what an earlier process (same replica id) stored there.
+      const fresh = [...new Set(batch.map((op) => op.name))].filter((n) => !this.seeded.has(n));
+      const extra = fresh.flatMap((n) => allBuckets(n, this.replicaId)).filter((k) => !work.has(k));
+      const stored = await this.kv.getMany([...keys, ...extra], storedSegmentSchema);
+      for (const b of stored) for (const seq of b?.seq ?? []) if (seq > this.lastSeq) this.lastSeq = seq;
+      for (const n of fresh) this.seeded.add(n);
       await Promise.all(
         keys.map(async (key, k) => {
           const { ops, steps } = work.get(key)!;
@@ -164,8 +172,6 @@ export class SegmentIndex {
   private update(stored: StoredSegment | undefined, steps: readonly [boolean, string][]): StoredSegment | undefined {
     const entries = new Map<string, number>();
     stored?.ids.forEach((id, i) => entries.set(id, stored.seq[i]!));
-    // Stay past every number this replica wrote, also in an earlier process with a faster clock.
-    for (const seq of entries.values()) if (seq > this.lastSeq) this.lastSeq = seq;
     let changed = false;
     for (const [add, id] of steps) {
       if (add && !entries.has(id)) {
