@@ -24,8 +24,8 @@ export async function openKeyv(url: string): Promise<Keyv> {
     }
     case 'postgres':
     case 'postgresql': {
-      const { default: KeyvPostgres } = await import('@keyv/postgres');
-      return withErrors(new Keyv({ store: new KeyvPostgres({ uri: url }), namespace: NAMESPACE }));
+      const { ownPoolPostgres } = await import('./postgres.ts');
+      return withErrors(new Keyv({ store: await ownPoolPostgres(url), namespace: NAMESPACE }));
     }
     case 'redis':
     case 'rediss': {
