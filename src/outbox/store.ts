@@ -37,9 +37,9 @@ export class OutboxStore {
     for (const item of items) {
       const key = outboxKey(item.targetId, item.event);
       // Raw existence check: even an unreadable entry means "already decided".
-      const existing: unknown = await this.kv.keyv.get(`o:${key}`);
-      if (existing !== undefined) {
-        if ((existing as { state?: unknown } | null)?.state === 'pending') toIndex.push(key);
+      const existing = await this.kv.peek(`o:${key}`);
+      if (existing.present) {
+        if ((existing.value as { state?: unknown } | null | undefined)?.state === 'pending') toIndex.push(key);
         continue;
       }
       const entry: OutboxEntry = {

@@ -44,6 +44,21 @@ export class TypedKv {
     return out;
   }
 
+  /**
+   * Whether a value is stored under `key`, and its raw (unvalidated) content. A value that is
+   * not even JSON (corruption, another app) counts as present with value undefined: keyv's
+   * deserializer throws on it, and existence checks must not.
+   */
+  async peek(key: string): Promise<{ present: boolean; value: unknown }> {
+    try {
+      const value: unknown = await this.keyv.get(key);
+      return { present: value !== undefined, value };
+    } catch (err) {
+      if (isDecodeError(err)) return { present: true, value: undefined };
+      throw err;
+    }
+  }
+
   async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
     await this.keyv.set(key, value, ttlMs);
   }

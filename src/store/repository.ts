@@ -44,7 +44,7 @@ export class KeyvRepository implements TargetRepository {
     for (;;) {
       let id = '';
       for (let i = 0; i < 6; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
-      if ((await this.kv.keyv.get(`t:${id}`)) === undefined) return id;
+      if (!(await this.kv.peek(`t:${id}`)).present) return id;
     }
   }
 
@@ -141,7 +141,8 @@ export class KeyvRepository implements TargetRepository {
 
   private async pruneGone(name: string, gone: string[]): Promise<void> {
     // Re-check under no assumption of timing: an id whose record reappeared is kept.
-    const still = await Promise.all(gone.map(async (id) => ((await this.kv.keyv.get(`t:${id}`)) === undefined ? id : null)));
+    // An unreadable record is still there (reported, not listed): its id stays indexed.
+    const still = await Promise.all(gone.map(async (id) => ((await this.kv.peek(`t:${id}`)).present ? null : id)));
     const drop = still.filter((id): id is string => id !== null);
     if (drop.length > 0) await this.index.remove(name, ...drop);
   }
