@@ -34,12 +34,13 @@ export class OutboxStore {
   async enqueue(items: readonly OutboxItem[], now: Date): Promise<OutboxEntry[]> {
     const added: OutboxEntry[] = [];
     const toIndex: string[] = [];
+    const stillPending: string[] = [];
     for (const item of items) {
       const key = outboxKey(item.targetId, item.event);
       // Raw existence check: even an unreadable entry means "already decided".
       const existing = await this.kv.peek(`o:${key}`);
       if (existing.present) {
-        if ((existing.value as { state?: unknown } | null | undefined)?.state === 'pending') toIndex.push(key);
+        if ((existing.value as { state?: unknown } | null | undefined)?.state === 'pending') stillPending.push(key);
         continue;
       }
       const entry: OutboxEntry = {
@@ -57,6 +58,12 @@ export class OutboxStore {
       await this.kv.set(`o:${key}`, { v: SCHEMA_VERSION, ...entry });
       added.push(entry);
       toIndex.push(key);
+    }
+    if (stillPending.length > 0) {
+      // Adopt only entries no replica indexes (a crash between entry and index write): one
+      // that another replica's worker already owns would otherwise be delivered twice.
+      const owned = new Set(await this.index.read(PENDING));
+      toIndex.push(...stillPending.filter((k) => !owned.has(k)));
     }
     if (toIndex.length > 0) await this.index.add(PENDING, ...toIndex);
     return added;
