@@ -79,7 +79,14 @@ finish() {
   exit $status
 }
 trap finish EXIT
-trap 'status=130; exit 130' INT TERM
+test_pid=""
+# A signal interrupts `wait` at once (not only after the tests end): stop the tests, then finish.
+on_signal() {
+  status=130
+  [[ -n $test_pid ]] && kill -s TERM "$test_pid" 2>/dev/null
+  exit 130
+}
+trap on_signal INT TERM
 
 # Two distinct free ports, held at the same time so the kernel cannot hand out one twice.
 read -r redis_port pg_port < <(node -e '
@@ -92,7 +99,8 @@ read -r redis_port pg_port < <(node -e '
   });')
 ports=("$redis_port" "$pg_port")
 
-# Root runs each server as its own system user (postgres refuses to run as root).
+# Root runs each server as its own system user (postgres refuses to run as root). setpriv
+# execs the server, so the pid we record is the server's own.
 as_user() {
   local user=$1
   shift
@@ -101,6 +109,18 @@ as_user() {
   else
     "$@"
   fi
+}
+# Starts a server in the background as `user`, output to <run_dir>/<name>.log; records its pid.
+spawn_as() {
+  local user=$1 name=$2
+  shift 2
+  if [[ $(id -u) -eq 0 ]]; then
+    setpriv --reuid "$(id -u "$user")" --regid "$(id -g "$user")" --clear-groups -- "$@" >"$run_dir/$name.log" 2>&1 &
+  else
+    "$@" >"$run_dir/$name.log" 2>&1 &
+  fi
+  pids+=($!)
+  names+=("$name")
 }
 own() {
   if [[ $(id -u) -eq 0 ]]; then chown -R "$1:" "$2"; fi
@@ -128,11 +148,8 @@ echo "== backends: redis-server on 127.0.0.1:$redis_port"
 mkdir -p "$run_dir/redis"
 own redis "$run_dir/redis"
 # No persistence, no protected-mode surprises, loopback only; 64 databases (one per test).
-as_user redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
-  --save '' --appendonly no --daemonize no --databases 64 --logfile '' \
-  >"$run_dir/redis.log" 2>&1 &
-pids+=($!)
-names+=(redis)
+spawn_as redis redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$run_dir/redis" \
+  --save '' --appendonly no --daemonize no --databases 64 --logfile ''
 wait_ready redis "${pids[-1]}" redis-cli -h 127.0.0.1 -p "$redis_port" ping
 
 echo "== backends: postgres on 127.0.0.1:$pg_port"
@@ -144,12 +161,9 @@ as_user postgres "$pg_bin/initdb" -D "$run_dir/pg/data" -A trust -U postgres -E 
   cat "$run_dir/initdb.log" >&2
   exit 1
 }
-as_user postgres "$pg_bin/postgres" -D "$run_dir/pg/data" -c "port=$pg_port" \
+spawn_as postgres postgres "$pg_bin/postgres" -D "$run_dir/pg/data" -c "port=$pg_port" \
   -c listen_addresses=127.0.0.1 -c "unix_socket_directories=$run_dir/pg" -c fsync=off \
-  -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=100 \
-  >"$run_dir/postgres.log" 2>&1 &
-pids+=($!)
-names+=(postgres)
+  -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=16MB -c max_connections=100
 wait_ready postgres "${pids[-1]}" "$pg_bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"
 
 echo "== backends: tests"
@@ -159,7 +173,10 @@ export CERTWATCH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postg
 node --import tsx --test --test-concurrency=1 --test-timeout=60000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$run_dir/results.tap" \
-  test/backends/*.backend.ts || status=$?
+  test/backends/*.backend.ts &
+test_pid=$!
+wait "$test_pid" || status=$?
+test_pid=""
 passed=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$run_dir/results.tap" | tail -n 1)
 failed=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$run_dir/results.tap" | tail -n 1)
 passed=${passed:-0}
