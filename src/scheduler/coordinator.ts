@@ -1,7 +1,7 @@
 // Distributed mode: several replicas share one store; node-cron's `distributed` option asks a
 // RunCoordinator before each fire, and only the replica that wins a Redis lease runs it.
 // `SET key value NX PX ttl` is the lease (one round trip, expires if the winner dies).
-// Not exercised by the test suite (no Redis there); see README "Running several replicas".
+// Tested against a real redis-server by test/backends (bash test/backends/run.sh).
 import { randomUUID } from 'node:crypto';
 import type { RunCoordinator } from 'node-cron';
 
