@@ -1,7 +1,7 @@
 // The typed repository over keyv: targets, latest results, alert state and channel settings.
 // Key layout (namespace "certwatch"):
 //   t:<id>            target record          l:<id>  latest results      a:<id>  alert state
-//   s:<channelKey>    channel settings       ix:targets:<replica>, ix:chan:<channelKey>:<replica>
+//   s:<channelKey>    channel settings       ix:targets:<replica>:<bucket>, ix:chan:<channelKey>:<replica>:<bucket>
 // Index segments are explained in segments.ts. Nothing here iterates keys, so the same code
 // runs on SQLite, PostgreSQL and Redis.
 import { randomInt } from 'node:crypto';
