@@ -1,0 +1,62 @@
+# Sourced by test/interop/install.sh and test/backends/install.sh: install Debian packages
+# idempotently without letting any of them start a daemon.
+
+# dpkg's own view: "install ok installed" and nothing else counts.
+pkg_installed() {
+  local status
+  status=$(dpkg-query -W -f='${Status}' "$1" 2>/dev/null || true)
+  [[ $status == "install ok installed" ]]
+}
+
+# Sets MISSING to the packages among "$@" that are not installed.
+missing_packages() {
+  MISSING=()
+  local p
+  for p in "$@"; do pkg_installed "$p" || MISSING+=("$p"); done
+}
+
+# Blocks service start from maintainer scripts until the shell exits (policy-rc.d exits 101,
+# see /usr/share/doc/init-system-helpers/README.policy-rc.d), then puts back whatever policy
+# was there before. $1 names the caller in the generated file.
+block_service_start() {
+  POLICY=/usr/sbin/policy-rc.d
+  POLICY_BACKUP=""
+  if [[ -e $POLICY ]]; then
+    POLICY_BACKUP=$(mktemp)
+    cp -p "$POLICY" "$POLICY_BACKUP"
+  fi
+  trap restore_service_policy EXIT
+  printf '#!/bin/sh\n# %s: never start services from maintainer scripts\nexit 101\n' "$1" >"$POLICY"
+  chmod 755 "$POLICY"
+}
+
+restore_service_policy() {
+  if [[ -n $POLICY_BACKUP ]]; then mv -f "$POLICY_BACKUP" "$POLICY"; else rm -f "$POLICY"; fi
+}
+
+# Package lists younger than 6 hours that actually contain a Packages index.
+apt_lists_fresh() {
+  compgen -G '/var/lib/apt/lists/*_Packages*' >/dev/null &&
+    [[ -n $(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mmin -360 -print -quit) ]]
+}
+
+apt_update_if_stale() {
+  apt_lists_fresh || apt-get update -q
+}
+
+# Installs MISSING without recommends, keeping any existing configuration files.
+apt_install_missing() {
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "${MISSING[@]}"
+}
+
+# Fails naming the first of "$@" that is still not installed.
+require_installed() {
+  local p
+  for p in "$@"; do
+    if ! pkg_installed "$p"; then
+      echo "install: $p is not installed" >&2
+      return 1
+    fi
+  done
+}
