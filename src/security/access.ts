@@ -1,10 +1,12 @@
 // Who may talk to the bot. A public Telegram bot can be found and added to any group, so the
 // operator names the chats (and on Slack optionally the channels and users) it serves.
 
-/** Allow-lists; an absent or empty list does not restrict. */
+/** Allow-lists; an absent or empty list does not restrict unless `denyWhenEmpty` is set. */
 export interface AccessOptions {
-  /** Telegram chat ids or Slack channel ids. */
+  /** Telegram chat ids or Slack channel ids; "*" allows every channel. */
   channels?: readonly string[];
+  /** An empty channel list allows nobody (secure default for a bot anyone can find). */
+  denyWhenEmpty?: boolean;
   /** Slack user ids (or Telegram user ids). */
   users?: readonly string[];
 }
@@ -20,5 +22,6 @@ export function createAccessControl(options: AccessOptions = {}): AccessCheck {
   };
   const channels = set(options.channels);
   const users = set(options.users);
-  return ({ channelId, userId }) => (channels === null || channels.has(channelId)) && (users === null || users.has(userId));
+  const anyChannel = channels === null ? options.denyWhenEmpty !== true : channels.has('*');
+  return ({ channelId, userId }) => (anyChannel || channels?.has(channelId) === true) && (users === null || users.has(userId));
 }

@@ -14,7 +14,7 @@ export interface GuardOptions {
   /** Longest accepted argument text in characters (default 1000). */
   maxArgLength?: number;
   /** Text of the refusal shown to users outside the allow-lists. */
-  refusal?: string;
+  refusal?: string | ((cmd: IncomingCommand) => string);
 }
 
 /** Returns a refusal for a command that must not run, or null to dispatch it. */
@@ -28,7 +28,8 @@ export function createCommandGuard(options: GuardOptions = {}): CommandGuard {
   const maxArg = options.maxArgLength ?? 1000;
   return (cmd) => {
     if (options.access && !options.access({ channelId: cmd.channel.channelId, userId: cmd.user.id })) {
-      return { title: options.refusal ?? defaultRefusal, status: 'error', ephemeral: true };
+      const title = typeof options.refusal === 'function' ? options.refusal(cmd) : (options.refusal ?? defaultRefusal);
+      return { title, status: 'error', ephemeral: true };
     }
     if (cmd.name.length > 32 || cmd.text.length > maxArg) {
       return { title: `That command is too long (at most ${maxArg} characters of arguments).`, status: 'error', ephemeral: true };

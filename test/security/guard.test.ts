@@ -45,3 +45,21 @@ test('guard: rate-limits on-demand checks only, with a clear retry time', () => 
   assert.equal(guard(cmd('list')), null, 'list is not rate-limited');
   assert.equal(guard(cmd('check', 'x', 'C1', 'U2')), null, 'another user still may');
 });
+
+test('access: denyWhenEmpty refuses every channel until one is listed, and "*" allows all', () => {
+  const closed = createAccessControl({ channels: [], denyWhenEmpty: true });
+  assert.equal(closed({ channelId: '-100123', userId: 'u' }), false);
+  const listed = createAccessControl({ channels: ['-100123'], denyWhenEmpty: true });
+  assert.equal(listed({ channelId: '-100123', userId: 'u' }), true);
+  assert.equal(listed({ channelId: '42', userId: 'u' }), false);
+  const open = createAccessControl({ channels: ['*'], denyWhenEmpty: true });
+  assert.equal(open({ channelId: '42', userId: 'u' }), true);
+});
+
+test('guard: a refusal may name the refused channel', () => {
+  const guard = createCommandGuard({
+    access: createAccessControl({ channels: [], denyWhenEmpty: true }),
+    refusal: (c) => `chat ${c.channel.channelId} is not allowed`,
+  });
+  assert.equal(guard(cmd('list', '', '-100777'))?.title, 'chat -100777 is not allowed');
+});

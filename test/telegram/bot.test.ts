@@ -132,6 +132,29 @@ test('telegram: a stranger chat gets a short refusal and nothing reaches the dis
   assert.equal(h.seen.length, 0);
 });
 
+test('telegram: the stranger refusal names the chat id to put in TELEGRAM_ALLOWED_CHATS', async () => {
+  await using h = await harness();
+  h.fake.sendText(STRANGER, { id: STRANGER, username: 'mallory' }, '/list');
+  const [refusal] = await h.fake.waitForMessages(sentTo(STRANGER));
+  assert.match(refusal?.text ?? '', new RegExp(`id ${STRANGER}\\).*TELEGRAM_ALLOWED_CHATS`));
+});
+
+test('telegram: with no allow-list the bot serves no chat (secure default), and "*" serves every chat', async () => {
+  {
+    await using h = await harness({ allowedChats: [] });
+    h.fake.sendText(PRIVATE, alice, '/list');
+    const [refusal] = await h.fake.waitForMessages(sentTo(PRIVATE));
+    assert.match(refusal?.text ?? '', /not enabled for this chat/);
+    assert.equal(h.seen.length, 0);
+  }
+  {
+    await using h = await harness({ allowedChats: ['*'] });
+    h.fake.sendText(STRANGER, { id: STRANGER, username: 'anyone' }, '/list');
+    await h.fake.waitForMessages(sentTo(STRANGER));
+    assert.equal(h.seen.length, 1);
+  }
+});
+
 test('telegram: group commands work as /add@botname and commands for other bots are ignored', async () => {
   await using h = await harness();
   h.fake.sendText(GROUP, alice, '/add@other_bot nope.example.com');
@@ -290,6 +313,7 @@ test('telegram: webhook mode accepts updates with the secret token and refuses o
     apiRoot: fake.apiRoot,
     dispatcher: fakeDispatcher(seen),
     logger: pino({ level: 'silent' }),
+    allowedChats: [String(PRIVATE)],
     webhook: { url: 'https://bot.example.com/tg/hook', secretToken: 's3cret-token', port: 0, host: '127.0.0.1' },
   });
   try {

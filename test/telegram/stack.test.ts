@@ -53,6 +53,7 @@ test('telegram stack: internal addresses are refused, a reachable target is adde
     dispatcher: createDispatcher({ services, log: pino({ level: 'silent' }) }),
     logger: pino({ level: 'silent' }),
     commands,
+    allowedChats: ['*'],
     pollTimeoutSec: 1,
   });
   try {

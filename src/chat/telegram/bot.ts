@@ -36,7 +36,7 @@ export interface TelegramOptions {
   logger: Logger;
   /** Commands for setMyCommands (from the command registry). */
   commands?: readonly MenuCommand[];
-  /** Chat ids allowed to use the bot; empty or absent allows every chat. */
+  /** Chat ids served; "*" serves every chat; empty or absent serves none. */
   allowedChats?: readonly string[];
   /** Shared limiter for on-demand checks. */
   limiter?: CheckRateLimiter;
@@ -79,7 +79,11 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   });
   const telegram = bot.telegram;
   const guard = createCommandGuard({
-    access: createAccessControl({ channels: options.allowedChats ?? [] }),
+    // Anyone can find a Telegram bot and add it to a group: with no allow-list it serves no
+    // chat, and the refusal names the chat id to put in TELEGRAM_ALLOWED_CHATS ("*" = all).
+    access: createAccessControl({ channels: options.allowedChats ?? [], denyWhenEmpty: true }),
+    refusal: (cmd) =>
+      `This bot is not enabled for this chat (id ${cmd.channel.channelId}). Its operator can allow it by adding that id to TELEGRAM_ALLOWED_CHATS.`,
     ...(options.limiter === undefined ? {} : { limiter: options.limiter }),
     ...(options.limitedCommands === undefined ? {} : { limitedCommands: options.limitedCommands }),
     ...(options.maxArgLength === undefined ? {} : { maxArgLength: options.maxArgLength }),
