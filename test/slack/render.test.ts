@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { escapeMrkdwn, renderMessage } from '../../src/chat/slack/blocks.ts';
 import { splitCommandLine, stripMention } from '../../src/chat/slack/parse.ts';
-import { Progress } from '../../src/chat/slack/progress.ts';
+import { Progress } from '../../src/chat/progress.ts';
 import type { Reply } from '../../src/chat/types.ts';
 
 test('slack mrkdwn: escapes exactly &, < and >', () => {

@@ -9,11 +9,12 @@ import { createAccessControl } from '../../security/access.ts';
 import { createCommandGuard, type CommandGuard } from '../../security/guard.ts';
 import { InFlight } from '../../security/in-flight.ts';
 import type { CheckRateLimiter } from '../../security/rate-limit.ts';
-import type { ChannelSender, CommandDispatcher, IncomingCommand, Reply } from '../types.ts';
+import type { ChannelSender, CommandDispatcher, IncomingCommand } from '../types.ts';
 import { ACTION_PREFIX } from './blocks.ts';
 import { boltLogger } from './logger.ts';
 import { splitCommandLine, stripMention } from './parse.ts';
-import { Progress, type Responder } from './progress.ts';
+import { Progress, type Responder } from '../progress.ts';
+import { runInBackground } from '../run-command.ts';
 import { RESPONSE_URL_USES, responseUrlResponder, webApiResponder } from './responders.ts';
 import { createSlackSender } from './sender.ts';
 
@@ -68,9 +69,6 @@ export interface SlackAdapter {
   port?: number;
   stop(): Promise<void>;
 }
-
-const busyReply: Reply = { title: 'The bot is busy right now. Please try again in a minute.', status: 'warning', ephemeral: true };
-const failedReply: Reply = { title: 'Sorry, that command failed. The error has been logged.', status: 'error' };
 
 /** Starts the Slack adapter (Socket Mode when appToken is set, HTTP mode otherwise). */
 export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
@@ -178,25 +176,17 @@ interface RunContext {
 /** Runs one command in the background; every outcome ends in a reply. */
 function runCommand(c: RunContext): void {
   const { cmd, log } = c;
-  const progress = new Progress(c.responder, c.progress);
-  const tell = (reply: Reply): Promise<void> =>
-    progress.respond(reply).catch((err: unknown) => log.warn({ err, channel: cmd.channel.channelId }, 'slack.reply_failed'));
-  const refusal = c.guard(cmd);
-  if (refusal !== null) {
-    log.info({ channel: cmd.channel.channelId, user: cmd.user.id, command: cmd.name }, 'slack.command_refused');
-    void tell(refusal);
-    return;
-  }
-  log.info({ channel: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name }, 'slack.command');
-  const started = c.inFlight.start(async () => {
-    try {
-      await c.dispatcher(cmd, progress.respond);
-      await progress.finish();
-    } catch (err) {
-      log.error({ err, channel: cmd.channel.channelId, command: cmd.name }, 'slack.command_failed');
-      await tell(failedReply);
-      await progress.finish().catch(() => {});
-    }
+  runInBackground({
+    cmd,
+    progress: new Progress(c.responder, c.progress),
+    guard: c.guard,
+    dispatcher: c.dispatcher,
+    inFlight: c.inFlight,
+    log: (event, err) => {
+      const fields = { channel: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name };
+      if (event === 'command_failed') log.error({ err, ...fields }, 'slack.command_failed');
+      else if (event === 'reply_failed') log.warn({ err, ...fields }, 'slack.reply_failed');
+      else log.info(fields, `slack.${event}`);
+    },
   });
-  if (!started) void tell(busyReply);
 }

@@ -5,7 +5,7 @@ import type { RespondFn, webApi } from '@slack/bolt';
 import { DeliveryError, type ChannelRef, type Reply } from '../types.ts';
 import { renderMessage } from './blocks.ts';
 import { slackErrorName } from './errors.ts';
-import type { Responder } from './progress.ts';
+import type { Responder } from '../progress.ts';
 import { postEphemeral, postMessage, updateMessage, type PostedMessage } from './sender.ts';
 
 /** A response_url allows five uses within 30 minutes (Slack interactivity docs). */

@@ -12,8 +12,9 @@ import { createCommandGuard, type CommandGuard } from '../../security/guard.ts';
 import { InFlight } from '../../security/in-flight.ts';
 import type { CheckRateLimiter } from '../../security/rate-limit.ts';
 // Progress is platform-neutral (no Bolt inside); Telegram also rate-limits edits (~1/s per chat).
-import { Progress } from '../slack/progress.ts';
-import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand, type Reply } from '../types.ts';
+import { Progress } from '../progress.ts';
+import { runInBackground } from '../run-command.ts';
+import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand } from '../types.ts';
 import { decodeCallback } from './callback.ts';
 import { sanitizeError } from './errors.ts';
 import { channelOf, parseCommand } from './parse.ts';
@@ -63,8 +64,6 @@ export interface TelegramAdapter {
   stop(): Promise<void>;
 }
 
-const busyReply: Reply = { title: 'The bot is busy right now. Please try again in a minute.', status: 'warning' };
-const failedReply: Reply = { title: 'Sorry, that command failed. The error has been logged.', status: 'error' };
 const staleButton = 'This button no longer works.';
 
 /** Starts the Telegram adapter: getMe, command menu, then polling or the webhook server. */
@@ -244,31 +243,20 @@ function runCommand(c: RunContext): void {
     },
     { minIntervalMs: c.progressIntervalMs },
   );
-  const respond = progress.respond;
-  const tell = (reply: Reply): Promise<void> =>
-    respond(reply)
-      .then(() => progress.finish())
-      .catch((err: unknown) => log.warn({ err: sanitizeError(err, token), chat: cmd.channel.channelId }, 'telegram.reply_failed'));
-
-  const refusal = c.guard(cmd);
-  if (refusal !== null) {
-    // Strangers get this one line and nothing else: nothing is dispatched or stored.
-    log.info({ chat: cmd.channel.channelId, user: cmd.user.id, command: cmd.name }, 'telegram.command_refused');
-    void tell(refusal);
-    return;
-  }
-  // Ids are logged so an operator can find a chat's id for TELEGRAM_ALLOWED_CHATS.
-  log.info({ chat: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name }, 'telegram.command');
-  const started = c.inFlight.start(async () => {
-    try {
-      await c.dispatcher(cmd, respond);
-      await progress.finish();
-    } catch (err) {
-      log.error({ err: sanitizeError(err, token), chat: cmd.channel.channelId, command: cmd.name }, 'telegram.command_failed');
-      await tell(failedReply);
-    }
+  runInBackground({
+    cmd,
+    progress,
+    guard: c.guard,
+    dispatcher: c.dispatcher,
+    inFlight: c.inFlight,
+    log: (event, err) => {
+      // Ids are logged so an operator can find a chat's id for TELEGRAM_ALLOWED_CHATS.
+      const fields = { chat: cmd.channel.channelId, thread: cmd.channel.threadId, user: cmd.user.id, command: cmd.name };
+      if (event === 'command_failed') log.error({ err: sanitizeError(err, token), ...fields }, 'telegram.command_failed');
+      else if (event === 'reply_failed') log.warn({ err: sanitizeError(err, token), ...fields }, 'telegram.reply_failed');
+      else log.info(fields, `telegram.${event}`);
+    },
   });
-  if (!started) void tell(busyReply);
 }
 
 /** Interactive replies do not go through the outbox: retry once on a short 429. */

@@ -1,8 +1,8 @@
-// Coalesces progress replies. A command may call respond() many times (`check all` reports
+// Coalesces progress replies (Slack and Telegram). A command may call respond() many times (`check all` reports
 // each target); Slack allows a response_url five uses in 30 minutes and rate-limits
 // chat.update, so updates are sent at most every `minIntervalMs`, within `maxUses`, and the
 // latest one is always flushed when the command ends.
-import type { Reply, Respond } from '../types.ts';
+import type { Reply, Respond } from './types.ts';
 
 /** How a reply reaches Slack: the first message, then replacements of it. */
 export interface Responder {
