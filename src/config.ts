@@ -46,6 +46,7 @@ export const envSchema = z.object({
   CHECK_CONCURRENCY: opt(int(1, 1000)),
   CHECK_JITTER_MS: opt(int(0, 3_600_000)),
   PROBE_TIMEOUT_MS: opt(int(100, 300_000)),
+  PROBE_IP_FAMILY: opt(z.enum(['any', '4', '6'])),
   WARN_DAYS: opt(int(0, 3650)),
   CRIT_DAYS: opt(int(0, 3650)),
   ALERT_THRESHOLDS: opt(days),
@@ -93,6 +94,8 @@ export interface Config {
   /** Most random delay before each probe of a scheduled run, spreading load. */
   checkJitterMs: number;
   probeTimeoutMs: number;
+  /** Probe only IPv4 or IPv6 addresses of host names; undefined probes both. */
+  probeFamily: 4 | 6 | undefined;
   warnDays: number;
   critDays: number;
   alertThresholds: number[];
@@ -173,6 +176,7 @@ export function parseConfig(env: Env, cwd = '.'): Config {
     checkConcurrency: e.CHECK_CONCURRENCY ?? 20,
     checkJitterMs: e.CHECK_JITTER_MS ?? 30_000,
     probeTimeoutMs: e.PROBE_TIMEOUT_MS ?? 10_000,
+    probeFamily: e.PROBE_IP_FAMILY === '4' ? 4 : e.PROBE_IP_FAMILY === '6' ? 6 : undefined,
     warnDays,
     critDays,
     alertThresholds: thresholds,

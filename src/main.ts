@@ -94,6 +94,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       trust,
       addressPolicy: createAddressPolicy({ allowPrivate: config.allowPrivateTargets, allowCidrs: config.allowedTargetCidrs }),
       timeoutMs: config.probeTimeoutMs,
+      ...(config.probeFamily === undefined ? {} : { family: config.probeFamily }),
       warnDays: config.warnDays,
       critDays: config.critDays,
       now,

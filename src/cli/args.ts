@@ -20,6 +20,8 @@ export interface CheckArgs {
   protocol?: ProtocolName;
   mode?: Mode;
   servername?: string;
+  /** -4 / -6: probe only IPv4 or IPv6 addresses of host names. */
+  family?: 4 | 6;
   timeoutMs: number;
   warnDays: number;
   critDays: number;
@@ -49,6 +51,8 @@ const checkOptions = {
   file: { type: 'string', short: 'f', multiple: true },
   concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ipv4: { type: 'boolean', short: '4' },
+  ipv6: { type: 'boolean', short: '6' },
 } as const;
 
 /** Parses argv (without node and script) into a command, or throws UsageError. */
@@ -91,9 +95,11 @@ function parseCheck(args: readonly string[]): CliCommand {
   if (critDays > warnDays) {
     throw new UsageError(`--crit-days (${critDays}) must not exceed --warn-days (${warnDays})`);
   }
+  if (v.ipv4 === true && v.ipv6 === true) throw new UsageError('-4 and -6 exclude each other; give at most one');
   return {
     kind: 'check',
     json: v.json === true,
+    ...(v.ipv4 === true ? { family: 4 as const } : v.ipv6 === true ? { family: 6 as const } : {}),
     caFiles: v.ca ?? [],
     files,
     targets: positionals,

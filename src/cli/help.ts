@@ -38,6 +38,7 @@ Options:
   --warn-days <n>        warning when the certificate expires within n days (default ${limits.warnDays.default})
   --crit-days <n>        critical when it expires within n days (default ${limits.critDays.default})
   -f, --file <path>      read targets from a file, one per line, # comments; - is stdin
+  -4, -6                 probe only the IPv4 (A) or IPv6 (AAAA) addresses of host names
   --concurrency <n>      targets probed at once (default ${limits.concurrency.default}, at most ${limits.concurrency.max})
   -h, --help             show this text
 

@@ -68,7 +68,7 @@ async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
   const progress = io.stderr.isTTY === true && targets.length > 1 ? progressLine(io.stderr) : undefined;
   const results = await checkTargets(
     targets,
-    { prober, concurrency: args.concurrency, timeoutMs: args.timeoutMs, warnDays: args.warnDays, critDays: args.critDays },
+    { prober, concurrency: args.concurrency, timeoutMs: args.timeoutMs, warnDays: args.warnDays, critDays: args.critDays, ...(args.family === undefined ? {} : { family: args.family }) },
     progress,
   );
   if (progress !== undefined) io.stderr.write('\r\u001b[K');

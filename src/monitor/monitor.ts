@@ -28,6 +28,8 @@ export interface MonitorOptions {
   trust: TrustStore;
   addressPolicy: AddressCheck;
   timeoutMs: number;
+  /** Only this address family of host names (PROBE_IP_FAMILY). */
+  family?: 4 | 6;
   warnDays: number;
   critDays: number;
   now: () => Date;
@@ -107,6 +109,7 @@ export class Monitor implements CheckService {
       trust: this.trustFor(caPem),
       now: this.o.now(),
       addressPolicy: this.o.addressPolicy,
+      ...(this.o.family === undefined ? {} : { family: this.o.family }),
     };
     if (this.o.signal !== undefined) opts.signal = this.o.signal;
     return opts;

@@ -33,6 +33,8 @@ export interface ProbeOptions {
   now?: Date;
   /** Returns a reason when an address must not be contacted (SSRF guard). */
   addressPolicy?: (addr: Address) => string | null;
+  /** Probe only this address family of a host name (an IP literal is probed as given). */
+  family?: 4 | 6;
 }
 
 /** Long-lived probe dependencies, built once by the composition root. */
@@ -73,7 +75,7 @@ export class Prober {
       addresses = [{ address: target.host, family: family === 6 ? 6 : 4 }];
     } else {
       try {
-        addresses = await this.lookup(target.host, deadline(opts));
+        addresses = onlyFamily(await this.lookup(target.host, deadline(opts)), target.host, opts.family);
       } catch (err) {
         const e = asProbeError(err, 'DNS_FAILED', 'DNS lookup');
         return [errorResult(target, null, e, opts, { totalMs: elapsed(started) })];
@@ -180,6 +182,16 @@ export class Prober {
   }
 }
 
+/** Keeps the addresses of the wanted family; none left is a DNS failure for that family. */
+function onlyFamily(addresses: Address[], host: string, family: 4 | 6 | undefined): Address[] {
+  if (family === undefined) return addresses;
+  const kept = addresses.filter((a) => a.family === family);
+  if (kept.length === 0) {
+    throw new ProbeError('DNS_FAILED', `${host} has no ${family === 4 ? 'A' : 'AAAA'} record (only IPv${family} is probed)`, { step: 'DNS lookup' });
+  }
+  return kept;
+}
+
 function deadline(opts: ProbeOptions): AbortSignal {
   const timer = AbortSignal.timeout(opts.timeoutMs);
   return opts.signal === undefined ? timer : AbortSignal.any([timer, opts.signal]);
@@ -199,7 +211,10 @@ function connectTcp(addr: Address, port: number, signal: AbortSignal): Promise<S
       socket.destroy();
       const code: ProbeErrorCode = err.code === 'ETIMEDOUT' ? 'CONNECT_TIMEOUT' : 'CONNECT_REFUSED';
       const detail = err.code === 'ECONNREFUSED' ? `connection to port ${port} refused` : `cannot connect to port ${port} (${err.code ?? err.message})`;
-      reject(new ProbeError(code, detail, { step: 'connect', cause: err }));
+      // No IPv6 route or address here (typical in containers): a local limit, not the server's.
+      const noLocalV6 = addr.family === 6 && (err.code === 'ENETUNREACH' || err.code === 'EADDRNOTAVAIL');
+      const hint = noLocalV6 ? 'this host cannot reach IPv6; probe IPv4 only with -4 (CLI) or PROBE_IP_FAMILY=4 (bot)' : undefined;
+      reject(new ProbeError(code, detail, { step: 'connect', cause: err, ...(hint === undefined ? {} : { hint }) }));
     });
     socket.once('connect', () => {
       signal.removeEventListener('abort', onAbort);

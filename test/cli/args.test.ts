@@ -59,6 +59,16 @@ describe('cli arguments', () => {
     assert.equal(c.kind === 'check' && c.files[0], 'hosts.txt');
   });
 
+  it('check: -4 and -6 choose one address family and exclude each other', () => {
+    const four = parseCli(['check', '-4', 'example.com']);
+    assert.equal(four.kind === 'check' && four.family, 4);
+    const six = parseCli(['check', 'example.com', '--ipv6']);
+    assert.equal(six.kind === 'check' && six.family, 6);
+    const both = parseCli(['check', 'example.com']);
+    assert.equal(both.kind === 'check' && both.family, undefined);
+    assert.match(usageError(['check', '-4', '-6', 'example.com']), /exclude each other/);
+  });
+
   it('check: refuses a run without any target', () => {
     assert.match(usageError(['check']), /no target given/);
     assert.match(usageError(['check', '--json']), /no target given/);

@@ -25,6 +25,14 @@ test('config: an empty environment gives the documented defaults', () => {
   assert.equal(c.allowPrivateTargets, false);
 });
 
+test('config: PROBE_IP_FAMILY selects an address family, any (the default) probes both', () => {
+  assert.equal(parseConfig({}, '/srv').probeFamily, undefined);
+  assert.equal(parseConfig({ PROBE_IP_FAMILY: 'any' }, '/srv').probeFamily, undefined);
+  assert.equal(parseConfig({ PROBE_IP_FAMILY: '4' }, '/srv').probeFamily, 4);
+  assert.equal(parseConfig({ PROBE_IP_FAMILY: '6' }, '/srv').probeFamily, 6);
+  assert.throws(() => parseConfig({ PROBE_IP_FAMILY: 'v4' }, '/srv'), /PROBE_IP_FAMILY/);
+});
+
 test('config: blank values count as unset and thresholds are sorted descending', () => {
   const c = parseConfig({ HTTP_PORT: '', ALERT_THRESHOLDS: '1, 7,30,7', ALLOW_PRIVATE_TARGETS: 'yes' }, '/srv');
   assert.equal(c.httpPort, null);

@@ -105,6 +105,20 @@ test('monitor: a target removed while it was probed is not recorded', async () =
   assert.equal(await store.repo.getAlertState('abc126'), undefined);
 });
 
+test('monitor: probes carry the deadline, the address policy and PROBE_IP_FAMILY', async () => {
+  const seen: ProbeOptions[] = [];
+  const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: () => {} });
+  const policy = (): string | null => null;
+  const monitor = new Monitor({
+    repo: store.repo, outbox: new OutboxStore(store.kv, store.repo.index), probe: async (_t, opts) => (seen.push(opts), []),
+    trust: TrustStore.fromPem([]), addressPolicy: policy, timeoutMs: 1234, warnDays: 30, critDays: 7, family: 4, now: () => new Date(T0), log,
+  });
+  await monitor.checkAdHoc(record('fam001', 'dual.example.com').target);
+  assert.equal(seen[0]?.family, 4);
+  assert.equal(seen[0]?.timeoutMs, 1234);
+  assert.equal(seen[0]?.addressPolicy, policy);
+});
+
 test('monitor: a check abandoned at shutdown records nothing', async () => {
   const ac = new AbortController();
   const { store, monitor } = await setup(async (_t, opts: ProbeOptions) => {

@@ -269,4 +269,19 @@ describe('probe of every address', async () => {
       assert.equal(r.hostnameMatch, true);
     }
   });
+
+  it('probe: family 4 or 6 probes only that family of a host name, and none of it is DNS_FAILED', async () => {
+    const both: Resolver = async () => [
+      { address: '127.0.0.1', family: 4 },
+      { address: '::1', family: 6 },
+    ];
+    const prober = new Prober({ trust, resolve: both });
+    const target = parseTarget(`localhost:${port || 1}`, { protocol: 'tls' });
+    assert.deepEqual((await prober.probe(target, { ...opts, family: 4 })).map((r) => r.address), ['127.0.0.1']);
+    assert.deepEqual((await prober.probe(target, { ...opts, family: 6 })).map((r) => r.address), ['::1']);
+    const v4only = new Prober({ trust, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
+    const [none] = await v4only.probe(target, { ...opts, family: 6 });
+    assert.equal(none?.error?.code, 'DNS_FAILED');
+    assert.match(none?.error?.message ?? '', /no AAAA record/);
+  });
 });
