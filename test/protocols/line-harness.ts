@@ -1,16 +1,15 @@
 // Runs a dialect against a scripted fake server, directly or through the real Prober.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
 import { TrustStore } from '../../src/cert/trust.ts';
 import { ProbeError } from '../../src/probe/errors.ts';
 import { Prober } from '../../src/probe/probe.ts';
 import type { ProtocolName } from '../../src/probe/protocols/index.ts';
 import type { Dialect } from '../../src/probe/protocols/types.ts';
-import { SocketIO } from '../../src/probe/reader.ts';
 import type { ProbeResult } from '../../src/probe/result.ts';
 import { startFakeServer, type FakeConn } from '../helpers/fake-server.ts';
 import type { Issued } from '../helpers/pki.ts';
+import { runDialect as runDialectOn } from './socket-harness.ts';
 
 export type Script = (conn: FakeConn) => Promise<void> | void;
 
@@ -39,28 +38,11 @@ function plaintext(chunks: Buffer[]): string {
   return all.subarray(0, hello < 0 ? all.length : hello).toString('latin1');
 }
 
-function connectTo(port: number): Promise<Socket> {
-  return new Promise((resolve, reject) => {
-    const s = connect({ host: '127.0.0.1', port });
-    s.once('connect', () => resolve(s));
-    s.once('error', reject);
-  });
-}
-
 /** Runs `dialect` over a plain socket to a fake server running `script`. */
 export async function runDialect(dialect: Dialect, script: Script, timeoutMs = 2000): Promise<DialectRun> {
   const chunks: Buffer[] = [];
   const server = await startFakeServer(record(script, chunks));
-  const socket = await connectTo(server.port);
-  const io = new SocketIO(socket, '127.0.0.1', 'localhost', AbortSignal.timeout(timeoutMs));
-  let error: ProbeError | null = null;
-  try {
-    await dialect(io);
-  } catch (err) {
-    if (!(err instanceof ProbeError)) throw err;
-    error = err;
-  }
-  const leftover = io.detach();
+  const { error, rest: leftover, socket } = await runDialectOn(server.port, dialect, timeoutMs);
   socket.destroy();
   await server.close();
   return { error, leftover, sent: Buffer.concat(chunks).toString('latin1'), serverErrors: server.errors };
