@@ -1,7 +1,7 @@
 // Evidence for a native memory leak: N handshakes reading the peer chain with
 // getPeerX509Certificate() (what src/probe/tls.ts does) versus getPeerCertificate(true),
 // each variant in a fresh process with a forced GC every 500 handshakes, so that any growth
-// left is native memory that is never freed. Usage: tsx bench/peer-cert-leak.ts [n]
+// left is native memory that is never freed. Usage: node bench/peer-cert-leak.ts [n]
 import { fork, type ChildProcess } from 'node:child_process';
 import { connect as tlsConnect, createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -17,7 +17,7 @@ interface Job {
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 const child = (file: string, args: string[]): ChildProcess =>
-  fork(here(file), args, { execArgv: ['--import', 'tsx', '--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  fork(here(file), args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const answer = <T>(c: ChildProcess): Promise<T> => new Promise((resolve) => c.once('message', (m) => resolve(m as T)));
 
 function readChain(tls: ReturnType<typeof tlsConnect>, variant: Variant): number {

@@ -46,7 +46,7 @@ interface Sample {
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
 function startChild(file: string): ChildProcess {
-  return fork(here(file), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return fork(here(file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function firstMessage<T>(child: ChildProcess): Promise<T> {
@@ -178,7 +178,7 @@ async function main(): Promise<void> {
     const kept = await memoryRun(true);
     const bare = await memoryRun(false);
     console.log(`memory: ${kept.probes} probes at concurrency ${settings.memoryConcurrency}, each run in a fresh process`);
-    console.log(`  RSS before the run (node, tsx, parsed roots): ${mib(kept.baselineRssBytes)}`);
+    console.log(`  RSS before the run (node, parsed roots): ${mib(kept.baselineRssBytes)}`);
     console.log(`  results kept (as check -f does): peak ${mib(kept.maxRssBytes)}, ${fmt(kept.probes / (kept.elapsedMs / 1000), 0)} probes/s, ${kept.failed} failed`);
     console.log(`  results dropped (probe engine alone): peak ${mib(bare.maxRssBytes)}, ${fmt(bare.probes / (bare.elapsedMs / 1000), 0)} probes/s, ${bare.failed} failed`);
     verdict(`peak RSS of ${kept.probes} probes, results kept`, kept.maxRssBytes < targets.rssBytes && kept.failed === 0, `${mib(kept.maxRssBytes)} (target < ${mib(targets.rssBytes)})`);

@@ -2,7 +2,7 @@
 // endpoints (bench/servers.ts in a child process: one implicit-TLS and one SMTP STARTTLS
 // server), one scheduled run each on the real SQLite store, then `list` in a channel with
 // many targets. Prints run time, probes/s, peak RSS and the 1k -> 10k growth ratio.
-//   npm run bench:scale            (or: npx tsx bench/scale-bench.ts [sizes...] [--concurrency N])
+//   npm run bench:scale            (or: node bench/scale-bench.ts [sizes...] [--concurrency N])
 import { fork } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -28,7 +28,7 @@ let peakRss = 0;
 const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 20);
 sampler.unref();
 
-const child = fork(new URL('./servers.ts', import.meta.url).pathname, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(new URL('./servers.ts', import.meta.url).pathname, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 const servers = await new Promise<BenchServers>((resolve) => child.once('message', (m) => resolve(m as BenchServers)));
 
 interface Row {

@@ -1,8 +1,27 @@
 #!/usr/bin/env node
-// Entry for `npx certwatch` / the package's bin: registers tsx so the TypeScript sources run
-// as they are (no build step), then hands over to the CLI.
-import { register } from 'tsx/esm/api';
+// Entry for `npx certwatch`, `npm start` and `npm run check`. Plain JavaScript on purpose: it
+// must run on any Node.js to say clearly when the runtime is too old, before a TypeScript
+// source is loaded. From Node.js 22.18 on (24 LTS is what the project ships with through the
+// npm package `node`), the runtime strips the types of src/**/*.ts itself: no loader, no build.
+//
+//   certwatch check [options] <target...>   probe once and print (see docs/cli.md)
+//   certwatch bot                          run the chat bot (what `npm start` runs)
+//   certwatch --version                    certwatch's version and the runtime's
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major < 22 || (major === 22 && minor < 18)) {
+  process.stderr.write(
+    `certwatch: this is Node.js ${process.versions.node} (${process.execPath}); certwatch needs Node.js 22.18 or newer, 24 LTS recommended.\n` +
+      '  In a checkout, `npm ci` installs Node.js 24 into node_modules and `npm start`, `npm test` and `npx certwatch` use it.\n' +
+      '  Elsewhere, install Node.js 24 LTS (https://nodejs.org/) and run certwatch with it.\n',
+  );
+  process.exit(3);
+}
 
-register();
-const { runAsProcess } = await import('../src/cli/main.ts');
-await runAsProcess();
+if (process.argv[2] === 'bot') {
+  process.argv.splice(2, 1);
+  const { runBotProcess } = await import('../src/main.ts');
+  await runBotProcess();
+} else {
+  const { runAsProcess } = await import('../src/cli/main.ts');
+  await runAsProcess();
+}

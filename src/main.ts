@@ -280,9 +280,12 @@ export async function main(): Promise<void> {
   }
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((err: unknown) => {
+/** The process entry (`certwatch bot`, `npm start`): the one place that turns a start failure into an exit. */
+export async function runBotProcess(): Promise<void> {
+  await main().catch((err: unknown) => {
     process.stderr.write(`certwatch: ${err instanceof Error ? err.message : String(err)}\n`);
     process.exit(1);
   });
 }
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) await runBotProcess();

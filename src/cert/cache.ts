@@ -8,7 +8,11 @@ import { Cert } from './info.ts';
 export class CertCache {
   private readonly entries = new Map<string, Cert>();
 
-  constructor(private readonly capacity = 1024) {}
+  private readonly capacity: number;
+
+  constructor(capacity: number = 1024) {
+    this.capacity = capacity;
+  }
 
   /** The parsed certificate for `der`; throws when it is not a certificate. */
   get(der: Buffer): Cert {

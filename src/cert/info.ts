@@ -22,7 +22,10 @@ export class Cert {
   private lastInfo: Readonly<CertificateInfo> | undefined;
   private readonly issuerMemo = new WeakMap<Cert, { named: boolean; verified: boolean }>();
 
-  constructor(readonly der: Buffer) {
+  readonly der: Buffer;
+
+  constructor(der: Buffer) {
+    this.der = der;
     this.x509 = new X509Certificate(der);
     this.subjectKey = this.x509.subject;
     this.issuerKey = this.x509.issuer;

@@ -29,7 +29,11 @@ class AnchorIndex {
 class LazyBundle {
   private index: AnchorIndex | undefined;
 
-  constructor(private readonly pems: readonly string[]) {}
+  private readonly pems: readonly string[];
+
+  constructor(pems: readonly string[]) {
+    this.pems = pems;
+  }
 
   get(): AnchorIndex {
     if (this.index === undefined) {
@@ -46,12 +50,20 @@ class LazyBundle {
  * and extra CAs. Immutable; `withExtra` returns a new store sharing the parsed roots.
  */
 export class TrustStore {
+  private readonly bundle: LazyBundle | null;
+  private readonly extra: AnchorIndex;
+  /** Parsed server certificates, shared by every store derived from this one. */
+  readonly certs: CertCache;
+
   private constructor(
-    private readonly bundle: LazyBundle | null,
-    private readonly extra: AnchorIndex,
-    /** Parsed server certificates, shared by every store derived from this one. */
-    readonly certs: CertCache,
-  ) {}
+    bundle: LazyBundle | null,
+    extra: AnchorIndex,
+    certs: CertCache,
+  ) {
+    this.bundle = bundle;
+    this.extra = extra;
+    this.certs = certs;
+  }
 
   /** Node's bundled Mozilla root certificates. */
   static bundled(): TrustStore {

@@ -28,10 +28,13 @@ export class Progress {
   private readonly maxUses: number;
   private readonly now: () => number;
 
+  private readonly responder: Responder;
+
   constructor(
-    private readonly responder: Responder,
+    responder: Responder,
     options: ProgressOptions = {},
   ) {
+    this.responder = responder;
     this.minIntervalMs = options.minIntervalMs ?? 1500;
     this.maxUses = options.maxUses ?? Number.POSITIVE_INFINITY;
     this.now = options.now ?? Date.now;

@@ -71,11 +71,14 @@ export interface ChannelSender {
  */
 export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
+  readonly options: { retryAfterMs?: number; permanent?: boolean; cause?: unknown };
+
   constructor(
     message: string,
-    readonly options: { retryAfterMs?: number; permanent?: boolean; cause?: unknown } = {},
+    options: { retryAfterMs?: number; permanent?: boolean; cause?: unknown } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.options = options;
   }
 }
 

@@ -72,7 +72,7 @@ export function parseCli(argv: readonly string[]): CliCommand {
     case 'check':
       return parseCheck(rest);
     default:
-      throw new UsageError(`unknown command "${first}"; the commands are check, help and version`);
+      throw new UsageError(`unknown command "${first}"; the commands are check, bot, help and version`);
   }
 }
 

@@ -7,8 +7,9 @@ export function mainHelp(): string {
 
 Usage:
   certwatch check [options] <target...>   check endpoints now and exit with a Nagios status
+  certwatch bot                           run the chat bot (Slack, Telegram or console; npm start)
   certwatch help [check]                  show this text, or the options of check
-  certwatch --version                     print the version
+  certwatch --version                     print certwatch's version and the Node.js version
 
 Run "certwatch check --help" for the options, protocols and exit statuses.
 `;

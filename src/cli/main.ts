@@ -42,7 +42,7 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
         io.stdout.write(command.topic === 'check' ? checkHelp() : mainHelp());
         return exitStatus.ok;
       case 'version':
-        io.stdout.write(`certwatch ${version()}\n`);
+        io.stdout.write(`certwatch ${version()} (Node.js ${process.versions.node})\n`);
         return exitStatus.ok;
       case 'check':
         return await runCheck(command, io);

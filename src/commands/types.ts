@@ -59,11 +59,11 @@ export function defineCommand<A>(def: CommandDefinition<A>): CommandDefinition<A
  */
 export class UserError extends Error {
   override readonly name = 'UserError';
-  constructor(
-    message: string,
-    /** Whether to append the command's usage line to the reply. */
-    readonly showUsage = false,
-  ) {
+  /** Whether to append the command's usage line to the reply. */
+  readonly showUsage: boolean;
+
+  constructor(message: string, showUsage = false) {
     super(message);
+    this.showUsage = showUsage;
   }
 }

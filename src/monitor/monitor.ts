@@ -55,7 +55,11 @@ export class Monitor implements CheckService {
   private readonly inFlight = new Map<string, Promise<LatestResults>>();
   private readonly trustCache = new Map<string, TrustStore>();
 
-  constructor(private readonly o: MonitorOptions) {}
+  private readonly o: MonitorOptions;
+
+  constructor(o: MonitorOptions) {
+    this.o = o;
+  }
 
   /** Probes a stored target; concurrent calls for the same target share one probe. */
   checkStored(record: TargetRecord): Promise<LatestResults> {

@@ -25,10 +25,16 @@ export interface OutboxItem {
 
 /** Outbox persistence. */
 export class OutboxStore {
+  private readonly kv: TypedKv;
+  private readonly index: SegmentIndex;
+
   constructor(
-    private readonly kv: TypedKv,
-    private readonly index: SegmentIndex,
-  ) {}
+    kv: TypedKv,
+    index: SegmentIndex,
+  ) {
+    this.kv = kv;
+    this.index = index;
+  }
 
   /** Persists items not already known; returns the entries actually added. */
   async enqueue(items: readonly OutboxItem[], now: Date): Promise<OutboxEntry[]> {

@@ -59,7 +59,10 @@ export class Prober {
   private readonly maxAddresses: number;
   private readonly limits: ReadLimits;
 
-  constructor(private readonly deps: ProberDeps) {
+  private readonly deps: ProberDeps;
+
+  constructor(deps: ProberDeps) {
+    this.deps = deps;
     this.context = deps.context ?? createProbeContext();
     this.resolve = deps.resolve ?? systemResolver;
     this.maxAddresses = deps.maxAddresses ?? 8;

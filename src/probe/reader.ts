@@ -69,13 +69,24 @@ export class SocketIO implements DialectIO {
     );
   };
 
+  private readonly socket: Socket;
+  readonly host: string;
+  readonly servername: string;
+  private readonly signal: AbortSignal;
+  private readonly limits: ReadLimits;
+
   constructor(
-    private readonly socket: Socket,
-    readonly host: string,
-    readonly servername: string,
-    private readonly signal: AbortSignal,
-    private readonly limits: ReadLimits = defaultReadLimits,
+    socket: Socket,
+    host: string,
+    servername: string,
+    signal: AbortSignal,
+    limits: ReadLimits = defaultReadLimits,
   ) {
+    this.socket = socket;
+    this.host = host;
+    this.servername = servername;
+    this.signal = signal;
+    this.limits = limits;
     socket.on('data', this.onData);
     socket.on('end', this.onEnd);
     socket.on('error', this.onError);

@@ -68,7 +68,10 @@ export class Scheduler {
   private readonly random: () => number;
   private current: Promise<RunReport> | null = null;
 
-  constructor(private readonly o: SchedulerOptions) {
+  private readonly o: SchedulerOptions;
+
+  constructor(o: SchedulerOptions) {
+    this.o = o;
     this.now = o.now ?? (() => new Date());
     this.sleep = o.sleep ?? realSleep;
     this.random = o.random ?? Math.random;

@@ -6,7 +6,11 @@
 export class InFlight {
   private readonly running = new Set<Promise<void>>();
 
-  constructor(private readonly max = 100) {}
+  private readonly max: number;
+
+  constructor(max = 100) {
+    this.max = max;
+  }
 
   /** Starts `work` unless the limit is reached; returns false (and does not start it) then. */
   start(work: () => Promise<void>): boolean {

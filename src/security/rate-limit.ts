@@ -18,12 +18,15 @@ interface Bucket {
 export class TokenBuckets {
   private readonly buckets = new Map<string, Bucket>();
 
-  constructor(
-    private readonly spec: BucketSpec,
-    private readonly now: () => number = Date.now,
-    /** Bound on remembered keys; full buckets are forgotten first. */
-    private readonly maxKeys = 10_000,
-  ) {
+  private readonly spec: BucketSpec;
+  private readonly now: () => number;
+  /** Bound on remembered keys; full buckets are forgotten first. */
+  private readonly maxKeys: number;
+
+  constructor(spec: BucketSpec, now: () => number = Date.now, maxKeys = 10_000) {
+    this.spec = spec;
+    this.now = now;
+    this.maxKeys = maxKeys;
     if (!(spec.capacity >= 1) || !(spec.refillMs > 0)) throw new Error('rate limit needs capacity >= 1 and refillMs > 0');
   }
 

@@ -10,10 +10,16 @@ const CHUNK = 500;
 
 /** A keyv instance whose reads are validated against zod schemas. */
 export class TypedKv {
+  readonly keyv: Keyv;
+  private readonly report: InvalidValueReporter;
+
   constructor(
-    readonly keyv: Keyv,
-    private readonly report: InvalidValueReporter,
-  ) {}
+    keyv: Keyv,
+    report: InvalidValueReporter,
+  ) {
+    this.keyv = keyv;
+    this.report = report;
+  }
 
   async get<S extends z.ZodType>(key: string, schema: S): Promise<z.infer<S> | undefined> {
     let raw: unknown;

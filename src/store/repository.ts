@@ -30,12 +30,17 @@ const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
 export class KeyvRepository implements TargetRepository {
   readonly index: SegmentIndex;
 
+  readonly kv: TypedKv;
+  /** Settings for channels that have none stored. */
+  private readonly defaults: ChannelSettings;
+
   constructor(
-    readonly kv: TypedKv,
+    kv: TypedKv,
     replicaId: string,
-    /** Settings for channels that have none stored. */
-    private readonly defaults: ChannelSettings,
+    defaults: ChannelSettings,
   ) {
+    this.kv = kv;
+    this.defaults = defaults;
     this.index = new SegmentIndex(kv, replicaId);
   }
 

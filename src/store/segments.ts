@@ -60,10 +60,16 @@ export class SegmentIndex {
   /** Index names whose stored sequence numbers lastSeq already covers. */
   private readonly seeded = new Set<string>();
 
+  private readonly kv: TypedKv;
+  readonly replicaId: string;
+
   constructor(
-    private readonly kv: TypedKv,
-    readonly replicaId: string,
-  ) {}
+    kv: TypedKv,
+    replicaId: string,
+  ) {
+    this.kv = kv;
+    this.replicaId = replicaId;
+  }
 
   /** Adds ids to this replica's segment of `name`. */
   add(name: string, ...ids: string[]): Promise<void> {

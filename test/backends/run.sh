@@ -170,7 +170,7 @@ echo "== backends: tests"
 export CERTWATCH_TEST_REDIS_URL="redis://127.0.0.1:$redis_port"
 export CERTWATCH_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$pg_port/postgres"
 # One file at a time: the files share the two servers (each test still gets a fresh database).
-node --import tsx --test --test-concurrency=1 --test-timeout=60000 \
+node --test --test-concurrency=1 --test-timeout=60000 \
   --test-reporter=spec --test-reporter-destination=stdout \
   --test-reporter=tap --test-reporter-destination="$run_dir/results.tap" \
   test/backends/*.backend.ts &

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,9 +58,21 @@ describe('bin/certwatch.js as a child process', () => {
     assert.equal(stderr, 'certwatch: --timeout: "soon" is not a whole number\n');
   });
 
+  it('bin: on a Node.js older than 22.18 it says which runtime it found and exits 3', async (t) => {
+    // The system Node.js of the development machines and CI is 20: the one npm itself runs on.
+    const old = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => existsSync(p) && Number(execFileSync(p, ['-p', 'process.versions.node.split(".")[0]'], { encoding: 'utf8' })) < 22);
+    if (old === undefined) return t.skip('no Node.js older than 22 on this machine');
+    const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(old, [bin, '--version'], { timeout: 30_000 }, (err, out, errOut) => resolve({ code: typeof err?.code === 'number' ? err.code : 0, stdout: out, stderr: errOut }));
+    });
+    assert.equal(code, 3);
+    assert.equal(stdout, '');
+    assert.match(stderr, /^certwatch: this is Node\.js 2\d\.\d+\.\d+ \(.+\); certwatch needs Node\.js 22\.18 or newer, 24 LTS recommended\.\n/);
+  });
+
   it('entry: src/cli/main.ts run directly (npm run check) is the CLI too', async () => {
-    const { code, stdout } = await runBin(['--version'], ['--import', 'tsx', mainTs]);
+    const { code, stdout } = await runBin(['--version'], [mainTs]);
     assert.equal(code, 0);
-    assert.match(stdout, /^certwatch \d+\.\d+\.\d+\n$/);
+    assert.match(stdout, /^certwatch \d+\.\d+\.\d+ \(Node\.js 2\d\.\d+\.\d+\)\n$/);
   });
 });

@@ -7,7 +7,10 @@ export class Collector implements OutputStream {
   text = '';
   readonly isTTY: boolean;
 
-  constructor(private readonly tty = false) {
+  private readonly tty: boolean;
+
+  constructor(tty: boolean = false) {
+    this.tty = tty;
     this.isTTY = tty;
   }
 

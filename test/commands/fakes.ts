@@ -74,7 +74,11 @@ export class FakeChecks implements CheckService {
   /** Hosts whose check throws (a bug or store outage inside the check service). */
   readonly throwing = new Set<string>();
 
-  constructor(private readonly repo: KeyvRepository) {}
+  private readonly repo: KeyvRepository;
+
+  constructor(repo: KeyvRepository) {
+    this.repo = repo;
+  }
 
   private results(target: Target): ProbeResult[] {
     if (this.throwing.has(target.host)) throw new Error(`internal failure for ${target.host} at /secret/path.ts:12`);

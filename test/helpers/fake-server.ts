@@ -12,7 +12,10 @@ export class FakeConn {
   private waiters: (() => void)[] = [];
   private closed = false;
 
-  constructor(readonly socket: Socket) {
+  readonly socket: Socket;
+
+  constructor(socket: Socket) {
+    this.socket = socket;
     socket.on('data', this.onData);
     socket.on('close', () => {
       this.closed = true;

@@ -48,7 +48,10 @@ export class FakeSlack {
   private tsCounter = 1_700_000_000;
   private responseUrlCounter = 0;
 
-  private constructor(private readonly server: Server) {
+  private readonly server: Server;
+
+  private constructor(server: Server) {
+    this.server = server;
     this.wss = new WebSocketServer({ noServer: true });
     server.on('upgrade', (req, sock, head) => {
       this.wss.handleUpgrade(req, sock, head, (ws) => this.onSocket(ws));

@@ -43,12 +43,19 @@ export interface SentMessage {
 export type Failure = { status: 429; retryAfter: number } | { status: 500 | 502 | 503 } | { status: 400 | 403; description: string };
 
 class ApiError extends Error {
+  readonly status: number;
+  readonly description: string;
+  readonly parameters?: Record<string, unknown>;
+
   constructor(
-    readonly status: number,
-    readonly description: string,
-    readonly parameters?: Record<string, unknown>,
+    status: number,
+    description: string,
+    parameters?: Record<string, unknown>,
   ) {
     super(description);
+    this.status = status;
+    this.description = description;
+    this.parameters = parameters;
   }
 }
 
@@ -114,13 +121,23 @@ export class FakeTelegram {
   private readonly callWaiters = new Set<() => void>();
   private readonly failures = new Map<string, Failure[]>();
 
+  private readonly server: Server;
+  readonly token: string;
+  readonly botUser: { id: number; username: string };
+  /** Longest a getUpdates request is held, whatever timeout the client asks for. */
+  private readonly maxPollMs: number;
+
   private constructor(
-    private readonly server: Server,
-    readonly token: string,
-    readonly botUser: { id: number; username: string },
-    /** Longest a getUpdates request is held, whatever timeout the client asks for. */
-    private readonly maxPollMs: number,
-  ) {}
+    server: Server,
+    token: string,
+    botUser: { id: number; username: string },
+    maxPollMs: number,
+  ) {
+    this.server = server;
+    this.maxPollMs = maxPollMs;
+    this.token = token;
+    this.botUser = botUser;
+  }
 
   static async start(options: { token?: string; username?: string; maxPollMs?: number } = {}): Promise<FakeTelegram> {
     const token = options.token ?? '123456789:AAFakeSecretTokenForTestsOnly_xyz-0123';

@@ -18,7 +18,7 @@ bash test/interop/certs.sh "$run_dir/certs"
 
 echo "== interop: servers and checks"
 status=0
-node --import tsx test/interop/suite.ts --dir "$run_dir" "$@" || status=$?
+node test/interop/suite.ts --dir "$run_dir" "$@" || status=$?
 
 if [[ $status -eq 0 && " $* " != *" --keep "* ]]; then
   rm -rf "$run_dir"

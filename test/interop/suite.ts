@@ -1,6 +1,6 @@
 // Interop driver: starts every real server (in parallel), checks each endpoint with certwatch
 // and with openssl s_client, asserts, stops exactly what it started and proves nothing is left.
-//   npx tsx test/interop/suite.ts --dir <run dir with certs/> [--only nginx,postfix] [--keep]
+//   node test/interop/suite.ts --dir <run dir with certs/> [--only nginx,postfix] [--keep]
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -120,7 +120,7 @@ async function listeningPorts(): Promise<Set<string>> {
   return set;
 }
 
-/** This process and the ones that started it (npx, tsx, run.sh): they name the run dir too. */
+/** This process and the ones that started it (npm, node, run.sh): they name the run dir too. */
 function ancestors(): Set<number> {
   const set = new Set<number>();
   for (let pid = process.pid; pid > 1 && !set.has(pid); ) {

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 const main = new URL('../../src/main.ts', import.meta.url).pathname;
 
 function start(env: Record<string, string>) {
-  const proc = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

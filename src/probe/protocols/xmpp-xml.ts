@@ -158,7 +158,11 @@ export class XmppStreamReader {
   private scope: Scope = new Map([['xml', 'http://www.w3.org/XML/1998/namespace']]);
   private rootQname = '';
 
-  constructor(private readonly io: DialectIO) {}
+  private readonly io: DialectIO;
+
+  constructor(io: DialectIO) {
+    this.io = io;
+  }
 
   /** Bytes received but not consumed by any returned token. */
   get leftover(): number {

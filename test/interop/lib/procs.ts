@@ -30,7 +30,11 @@ export class Processes {
   /** Every port handed to a daemon of this run; all must be closed at the end. */
   readonly ports: number[] = [];
 
-  constructor(private readonly logDir: string) {}
+  private readonly logDir: string;
+
+  constructor(logDir: string) {
+    this.logDir = logDir;
+  }
 
   /** A free port on 127.0.0.1 for a daemon of this run. */
   async port(): Promise<number> {
