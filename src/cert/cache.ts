@@ -7,8 +7,11 @@ import { Cert } from './info.ts';
  */
 export class CertCache {
   private readonly entries = new Map<string, Cert>();
+  private readonly capacity: number;
 
-  constructor(private readonly capacity = 1024) {}
+  constructor(capacity = 1024) {
+    this.capacity = capacity;
+  }
 
   /** The parsed certificate for `der`; throws when it is not a certificate. */
   get(der: Buffer): Cert {
