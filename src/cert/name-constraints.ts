@@ -49,6 +49,10 @@ export function violation(nc: NameConstraints, names: readonly GeneralName[], bu
     return `checking ${names.length} names against ${nc.permitted.length + nc.excluded.length} constraints exceeds the work limit`;
   }
   for (const name of names) {
+    // A malformed dNSName (".example.com", "a_b.example") lies in no subtree: it cannot be vouched for.
+    if (name.type === 'dns' && (nc.permitted.length > 0 || nc.excluded.length > 0) && !validDnsName(name.value, true)) {
+      return `${showName(name)} is not a valid DNS name, so the constraints cannot be checked`;
+    }
     for (const c of nc.excluded) {
       const m = matches(name, c, 'excluded');
       if (m === 'unsupported') return `${showName(name)} cannot be checked against an excluded ${showName(c)} constraint`;

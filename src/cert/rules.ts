@@ -43,9 +43,25 @@ export function leafRules(leaf: Cert): Finding[] {
   }
   if (eku?.critical === true) out.push(malformed(`${name} marks extendedKeyUsage critical (CABF 7.1.2.7.6)`));
   if (eku?.oids.includes(OID.anyExtendedKeyUsage) === true) out.push({ code: 'WRONG_PURPOSE', message: `${name} allows anyExtendedKeyUsage, which server certificates must not (CABF 7.1.2.7.10)` });
+  cnRule(leaf, name, out);
   const key = keyRejection(leaf);
   if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
   return out;
+}
+
+/**
+ * CABF 7.1.4.3: a commonName that holds a host name or an IP address must be a character-for-
+ * character copy of a subjectAltName entry (an IP address in its canonical text). A CN naming
+ * another host misleads the clients that still read it. Free-text CNs ("My server") are left alone.
+ */
+function cnRule(leaf: Cert, name: string, out: Finding[]): void {
+  const p = leaf.parsed;
+  if (p.san === null) return;
+  const sans = new Set(leaf.sanList);
+  for (const a of p.subjectAttributes) {
+    if (a.oid !== OID.commonName || !/[.:]/.test(a.value) || /\s/.test(a.value) || sans.has(a.value)) continue;
+    out.push(malformed(`${name}'s commonName "${a.value}" is not a copy of one of its subjectAltName entries (CABF 7.1.4.3)`));
+  }
 }
 
 /** Rules every certificate obeys on its own, whatever its place: encoding, critical extensions, CA consistency. */
@@ -118,12 +134,14 @@ function caRules(ca: Cert, role: 'intermediate' | 'root', below: number, now: Da
   if (p.subjectKeyId === null) out.push(malformed(`${name} has no subjectKeyIdentifier (RFC 5280 section 4.2.1.2)`));
   if (role !== 'root' && p.serialDefect !== null) out.push(malformed(`${name}: ${p.serialDefect}`));
   const aki = p.authorityKeyId;
-  if (!ca.selfSigned && aki?.keyId == null) out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
+  // An anchor is a name and a key (RFC 5280 section 6.1.1 (d)): how it names its own issuer does not matter.
+  if (role !== 'root' && !ca.selfSigned && aki?.keyId == null) out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
   if (ca.selfSigned && aki !== null) {
     const same = aki.keyId !== null && p.subjectKeyId !== null && Buffer.compare(aki.keyId, p.subjectKeyId) === 0;
     if (!same || aki.hasIssuer || aki.hasSerial) out.push(malformed(`${name}'s authorityKeyIdentifier must hold only its own key identifier (CABF 7.1.2.1.3)`));
   }
   const eku = p.extKeyUsage;
+  if (role === 'root' && ca.selfSigned && eku !== null) out.push(malformed(`${name} is a root with an extendedKeyUsage extension, which roots must not carry (CABF 7.1.2.1.2)`));
   if (eku !== null && !eku.oids.includes(OID.serverAuth) && !eku.oids.includes(OID.anyExtendedKeyUsage)) {
     out.push({ code: 'WRONG_PURPOSE', message: `${name} restricts its extendedKeyUsage to purposes other than serverAuth (RFC 5280 section 4.2.1.12)` });
   }
