@@ -39,6 +39,9 @@ export class Cert {
     this.issuerKey = this.x509.issuer ?? '';
     this.notBefore = new Date(this.x509.validFrom);
     this.notAfter = new Date(this.x509.validTo);
+    if (Number.isNaN(this.notBefore.getTime()) || Number.isNaN(this.notAfter.getTime())) {
+      throw new Error(`unreadable validity dates (${this.x509.validFrom} to ${this.x509.validTo})`);
+    }
     const p = this.parsed;
     this.subjectId = Buffer.from(p.subjectDer).toString('latin1');
     this.issuerId = Buffer.from(p.issuerDer).toString('latin1');
