@@ -84,3 +84,32 @@ export function keyWeakness(keyType: string, keyBits: number): string | null {
   if (keyType === 'EC' && keyBits < 256) return `a ${keyBits}-bit EC key (below 256)`;
   return null;
 }
+
+/** What a certificate's key looks like to the checks below (a subset of Cert, to keep this module leaf-level). */
+interface KeyedCert {
+  key: { keyType: string; keyBits: number };
+  parsed: { spkiAlgorithm: string; namedCurve: boolean };
+  publicKey: KeyObject | null;
+}
+
+const acceptedCurves = new Set(['prime256v1', 'secp384r1', 'secp521r1']);
+
+/**
+ * Why a TLS client refuses this key, or null. The keys webpki and the CABF profile (6.1.5,
+ * 7.1.3.1) allow: RSA of at least 2048 bits in whole bytes, ECDSA on P-256, P-384 or P-521
+ * given as a named curve, Ed25519. DSA and other curves are refused even when large.
+ */
+export function keyRejection(c: KeyedCert): string | null {
+  const { keyType, keyBits } = c.key;
+  if (!c.parsed.namedCurve) return 'an EC key with explicit curve parameters (CABF 7.1.3.1.2 requires a named curve)';
+  if (c.publicKey === null) return `a public key node:crypto cannot read (${c.parsed.spkiAlgorithm || 'unknown algorithm'})`;
+  const weak = keyWeakness(keyType, keyBits);
+  if (weak !== null) return weak;
+  if (keyType === 'DSA') return `a ${keyBits}-bit DSA key (TLS clients accept RSA, ECDSA and Ed25519 keys only)`;
+  if ((keyType === 'RSA' || keyType === 'RSA-PSS') && keyBits % 8 !== 0) return `a ${keyBits}-bit RSA key (not a whole number of bytes, CABF 6.1.5)`;
+  if (keyType === 'EC') {
+    const curve = c.publicKey.asymmetricKeyDetails?.namedCurve ?? '';
+    if (!acceptedCurves.has(curve)) return `an EC key on ${curve || 'an unknown curve'} (TLS clients accept P-256, P-384 and P-521)`;
+  }
+  return null;
+}

@@ -7,10 +7,9 @@ import { Cert } from './info.ts';
  */
 export class CertCache {
   private readonly entries = new Map<string, Cert>();
-
   private readonly capacity: number;
 
-  constructor(capacity: number = 1024) {
+  constructor(capacity = 1024) {
     this.capacity = capacity;
   }
 

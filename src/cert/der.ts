@@ -1,33 +1,80 @@
-// Just enough DER (X.690) to read what node:crypto's X509Certificate does not expose:
-// the certificate's outer signatureAlgorithm (RFC 5280 section 4.1.1.2).
+// A bounded DER (X.690) reader: enough to read what node:crypto's X509Certificate does not
+// expose (extensions, raw names, the outer signatureAlgorithm). Lengths are never trusted:
+// every read is checked against its parent's end, and malformed input is a DerError.
 
-/** A DER element: its tag byte and where its content lies in the buffer. */
-interface Tlv {
+/** Malformed DER; the message says where. */
+export class DerError extends Error {
+  override readonly name = 'DerError';
+}
+
+/** A DER element: its tag byte and where its header and content lie in the buffer. */
+export interface Tlv {
   tag: number;
+  /** First byte of the header (the tag). */
+  at: number;
+  /** First byte of the content. */
   start: number;
+  /** One past the last content byte. */
   end: number;
 }
 
-function readTlv(der: Uint8Array, at: number): Tlv {
+/** Reads one element at `at`, which must end by `limit`. */
+export function readTlv(der: Uint8Array, at: number, limit = der.length): Tlv {
   const tag = der[at];
   const first = der[at + 1];
-  if (tag === undefined || first === undefined) throw new Error('DER: truncated element');
+  if (tag === undefined || first === undefined || at + 2 > limit) throw new DerError('truncated element');
+  // Multi-byte tags (low bits 0x1f) never occur in certificates.
+  if ((tag & 0x1f) === 0x1f) throw new DerError('unsupported high tag number');
   let len = first;
   let start = at + 2;
   if (first & 0x80) {
     const n = first & 0x7f;
     // Indefinite lengths are BER-only; certificates never need more than 4 length bytes.
-    if (n === 0 || n > 4) throw new Error('DER: unsupported length encoding');
+    if (n === 0 || n > 4) throw new DerError('unsupported length encoding');
     len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + (der[start + i] ?? 0);
+    for (let i = 0; i < n; i++) {
+      const b = der[start + i];
+      if (b === undefined) throw new DerError('truncated length');
+      len = len * 256 + b;
+    }
     start += n;
   }
   const end = start + len;
-  if (end > der.length) throw new Error('DER: element runs past the end');
-  return { tag, start, end };
+  if (end > limit) throw new DerError('element runs past its container');
+  return { tag, at, start, end };
 }
 
-function decodeOid(bytes: Uint8Array): string {
+/** The elements inside a constructed element, in order. */
+export function children(der: Uint8Array, parent: Tlv): Tlv[] {
+  const out: Tlv[] = [];
+  let at = parent.start;
+  while (at < parent.end) {
+    const t = readTlv(der, at, parent.end);
+    out.push(t);
+    at = t.end;
+  }
+  return out;
+}
+
+/** Reads one element of `tag` whose content must fill `parent` exactly (a wrapped value). */
+export function only(der: Uint8Array, start: number, end: number, tag: number): Tlv {
+  const t = readTlv(der, start, end);
+  if (t.tag !== tag) throw new DerError(`expected tag 0x${tag.toString(16)}, found 0x${t.tag.toString(16)}`);
+  if (t.end !== end) throw new DerError('trailing bytes after the value');
+  return t;
+}
+
+export function content(der: Uint8Array, t: Tlv): Uint8Array {
+  return der.subarray(t.start, t.end);
+}
+
+/** The whole encoding (header included) of `t`. */
+export function encoding(der: Uint8Array, t: Tlv): Uint8Array {
+  return der.subarray(t.at, t.end);
+}
+
+export function decodeOid(bytes: Uint8Array): string {
+  if (bytes.length === 0 || (bytes[bytes.length - 1]! & 0x80) !== 0) throw new DerError('malformed OID');
   const parts: number[] = [];
   let value = 0;
   for (const b of bytes) {
@@ -45,17 +92,31 @@ function decodeOid(bytes: Uint8Array): string {
   return parts.join('.');
 }
 
+/** DER BOOLEAN content: exactly one byte, 0x00 or 0xff (X.690 11.1). */
+export function decodeBool(bytes: Uint8Array): boolean {
+  if (bytes.length !== 1 || (bytes[0] !== 0 && bytes[0] !== 0xff)) throw new DerError('malformed BOOLEAN');
+  return bytes[0] === 0xff;
+}
+
+/** A small non-negative INTEGER (path lengths, versions). */
+export function decodeSmallInt(bytes: Uint8Array): number {
+  if (bytes.length === 0 || bytes.length > 4 || (bytes[0]! & 0x80) !== 0) throw new DerError('INTEGER out of range');
+  let v = 0;
+  for (const b of bytes) v = v * 256 + b;
+  return v;
+}
+
 /** The dotted OID of Certificate.signatureAlgorithm, or null when the DER is not a certificate. */
 export function signatureAlgorithmOid(der: Uint8Array): string | null {
   try {
     const cert = readTlv(der, 0);
     if (cert.tag !== 0x30) return null;
-    const tbs = readTlv(der, cert.start);
-    const alg = readTlv(der, tbs.end);
+    const tbs = readTlv(der, cert.start, cert.end);
+    const alg = readTlv(der, tbs.end, cert.end);
     if (alg.tag !== 0x30) return null;
-    const oid = readTlv(der, alg.start);
+    const oid = readTlv(der, alg.start, alg.end);
     if (oid.tag !== 0x06) return null;
-    return decodeOid(der.subarray(oid.start, oid.end));
+    return decodeOid(content(der, oid));
   } catch {
     return null;
   }

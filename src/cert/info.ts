@@ -1,13 +1,16 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describeKey, signatureAlgorithm } from './algorithms.ts';
 import { signatureAlgorithmOid } from './der.ts';
+import { parseCertificate, type Parsed } from './extensions.ts';
+import { ipText } from './general-names.ts';
 import type { CertificateInfo } from './types.ts';
 
 const DAY_MS = 86_400_000;
 
 /** A parsed certificate with what path building and reporting need, computed once. */
 export class Cert {
+  readonly der: Buffer;
   readonly x509: X509Certificate;
   /** Node's multi-line DN text: equal DNs print equal, so it serves as an index key. */
   readonly subjectKey: string;
@@ -22,27 +25,73 @@ export class Cert {
   private lastInfo: Readonly<CertificateInfo> | undefined;
   private readonly issuerMemo = new WeakMap<Cert, { named: boolean; verified: boolean }>();
 
-  readonly der: Buffer;
+  private parsedMemo: Parsed | undefined;
+  private publicKeyMemo: KeyObject | null | undefined;
+  /** Raw DER of the subject and issuer Names (latin1): the keys path building matches on. */
+  readonly subjectId: string;
+  readonly issuerId: string;
 
   constructor(der: Buffer) {
     this.der = der;
     this.x509 = new X509Certificate(der);
-    this.subjectKey = this.x509.subject;
-    this.issuerKey = this.x509.issuer;
+    // Node leaves the text undefined for an empty Name (legal for a subject with a critical SAN).
+    this.subjectKey = this.x509.subject ?? '';
+    this.issuerKey = this.x509.issuer ?? '';
     this.notBefore = new Date(this.x509.validFrom);
     this.notAfter = new Date(this.x509.validTo);
+    if (Number.isNaN(this.notBefore.getTime()) || Number.isNaN(this.notAfter.getTime())) {
+      throw new Error(`unreadable validity dates (${this.x509.validFrom} to ${this.x509.validTo})`);
+    }
+    const p = this.parsed;
+    this.subjectId = Buffer.from(p.subjectDer).toString('latin1');
+    this.issuerId = Buffer.from(p.issuerDer).toString('latin1');
+  }
+
+  /** Extensions and TBS fields read once by the bounded DER reader (never throws). */
+  get parsed(): Parsed {
+    this.parsedMemo ??= parseCertificate(this.der);
+    return this.parsedMemo;
+  }
+
+  /** The subject public key, or null when node:crypto cannot load it (explicit curves, odd algorithms). */
+  get publicKey(): KeyObject | null {
+    if (this.publicKeyMemo === undefined) {
+      try {
+        this.publicKeyMemo = this.x509.publicKey;
+      } catch {
+        this.publicKeyMemo = null;
+      }
+    }
+    return this.publicKeyMemo;
   }
 
   /** Subject and issuer names are equal (RFC 5280 section 6.1 "self-issued"). */
   get selfIssued(): boolean {
-    return this.subjectKey === this.issuerKey;
+    return this.subjectId === this.issuerId;
   }
 
   /** Self-issued and signed by its own key. */
   get selfSigned(): boolean {
     // Not checkIssued: OpenSSL's issuer check requires keyCertSign, which a self-signed leaf lacks.
-    this.selfSignedMemo ??= this.selfIssued && this.x509.verify(this.x509.publicKey);
+    this.selfSignedMemo ??= this.selfIssued && this.verifiedBy(this);
     return this.selfSignedMemo;
+  }
+
+  /** Whether this certificate's signature verifies with `issuer`'s key; false when it cannot be checked. */
+  private verifiedBy(issuer: Cert): boolean {
+    const key = issuer.publicKey;
+    if (key === null) return false;
+    try {
+      return this.x509.verify(key);
+    } catch {
+      return false;
+    }
+  }
+
+  /** Valid at `now`, both ends inclusive, at the one-second resolution certificates carry (RFC 5280 section 4.1.2.5). */
+  validAt(now: Date): boolean {
+    const t = Math.floor(now.getTime() / 1000) * 1000;
+    return this.notBefore.getTime() <= t && t <= this.notAfter.getTime();
   }
 
   get signature(): ReturnType<typeof signatureAlgorithm> {
@@ -51,26 +100,45 @@ export class Cert {
   }
 
   get key(): { keyType: string; keyBits: number } {
-    this.keyMemo ??= describeKey(this.x509.publicKey);
+    const key = this.publicKey;
+    this.keyMemo ??= key === null ? { keyType: this.parsed.spkiAlgorithm || 'unknown', keyBits: 0 } : describeKey(key);
     return this.keyMemo;
   }
 
-  /** Whether `issuer` names this certificate's issuer (name, key identifiers, key usage) and signed it. */
+  /** Whether `issuer`'s subject is this certificate's issuer name and its key verifies this signature. */
   issuedBy(issuer: Cert): { named: boolean; verified: boolean } {
-    if (issuer.subjectKey !== this.issuerKey) return { named: false, verified: false };
+    if (issuer.subjectId !== this.issuerId) return { named: false, verified: false };
     let r = this.issuerMemo.get(issuer);
     if (r === undefined) {
-      const named = this.x509.checkIssued(issuer.x509);
-      r = { named, verified: named && this.x509.verify(issuer.x509.publicKey) };
+      r = { named: true, verified: this.verifiedBy(issuer) };
       this.issuerMemo.set(issuer, r);
     }
     return r;
   }
 
-  /** Short name for messages: the CN if any, else the whole subject. */
+  /** Whether the signature on this certificate has been checked against `issuer` already. */
+  checkedAgainst(issuer: Cert): boolean {
+    return this.issuerMemo.has(issuer);
+  }
+
+  /** Short name for messages: the CN if any, else the whole subject, else the first SAN. */
   get label(): string {
     const cn = /^CN=(.*)$/m.exec(this.subjectKey);
-    return cn?.[1] ?? oneLine(this.subjectKey);
+    if (cn?.[1] !== undefined) return cn[1];
+    if (this.subjectKey !== '') return oneLine(this.subjectKey);
+    const first = this.sanList[0];
+    return first !== undefined ? `(empty subject, ${first})` : `(empty subject, SHA-256 ${this.x509.fingerprint256.slice(0, 11)})`;
+  }
+
+  /** DNS names and IP addresses of the subjectAltName, read by the DER reader (Node's text cannot hold every SAN). */
+  get sanList(): string[] {
+    const names = this.parsed.san?.names ?? [];
+    const out: string[] = [];
+    for (const n of names) {
+      if (n.type === 'dns') out.push(n.value);
+      else if (n.type === 'ip' && (n.value.length === 4 || n.value.length === 16)) out.push(ipText(n.value));
+    }
+    return out;
   }
 
   daysLeft(now: Date): number {
@@ -81,7 +149,7 @@ export class Cert {
     this.infoMemo ??= {
       subject: oneLine(this.subjectKey),
       issuer: oneLine(this.issuerKey),
-      sans: parseSans(this.x509.subjectAltName),
+      sans: this.sanList,
       notBefore: this.notBefore.toISOString(),
       notAfter: this.notAfter.toISOString(),
       serialNumber: this.x509.serialNumber.toUpperCase(),

@@ -1,7 +1,9 @@
-import { isIP } from 'node:net';
 import { isWeakHash, keyWeakness } from './algorithms.ts';
-import { parseSans, type Cert } from './info.ts';
+import { matchesSan } from './hostname.ts';
+import type { Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
+import { MAX_CANDIDATES, MAX_INTERMEDIATES, searchPaths } from './path-builder.ts';
+import { leafRules, pathRules } from './rules.ts';
 import type { TrustStore } from './trust.ts';
 import type { Judgement, JudgeInput, Problem, Severity } from './types.ts';
 
@@ -12,26 +14,38 @@ export class CertificateParseError extends Error {
 
 /**
  * Judges the chain a server sent: reports it and lists every problem, each code at most once.
- * `trusted` means a path from the leaf to an anchor verifies, every intermediate on it being
- * valid now; the leaf's own dates are reported separately (EXPIRED, NOT_YET_VALID).
+ * `trusted` means some path from the leaf to an anchor passes every rule of RFC 5280 section 6
+ * and the TLS server profile (rules.ts), and the leaf itself breaks none; the leaf's own dates
+ * are reported separately (EXPIRED, NOT_YET_VALID). Pure: no I/O, no clock but `input.now`.
+ * Throws CertificateParseError only when the chain is empty or node:crypto cannot read the leaf.
  */
 export function judge(input: JudgeInput, trust: TrustStore): Judgement {
-  const sent = input.chain.map((der, i) => parse(trust, der, i));
-  const leaf = sent[0];
-  if (leaf === undefined) throw new CertificateParseError('the server sent no certificate');
-  const { now } = input;
   const problems: Problem[] = [];
   const add = (code: Problem['code'], severity: Severity, message: string): void => {
     problems.push({ code, severity, message });
   };
+  const sent = parseSent(trust, input.chain, add);
+  const leaf = sent[0];
+  if (leaf === undefined) throw new CertificateParseError('the server sent no certificate');
+  const { now } = input;
 
   leafValidity(leaf, input, add);
-  const hostnameMatch = matchesName(leaf, input.expectedName);
+  const hostnameMatch = matchesSan(leaf.parsed.san?.names ?? [], input.expectedName);
   if (!hostnameMatch) add('HOSTNAME_MISMATCH', 'critical', mismatchMessage(leaf, input.expectedName));
 
-  const path = buildPath(sent, trust, now);
-  const intermediatesOk = intermediateValidity(path, leaf, input, add);
-  pathProblems(path, add);
+  const leafFindings = leafRules(leaf);
+  for (const f of leafFindings) add(f.code, 'critical', f.message);
+  const options = { now, maxIntermediates: input.maxChainDepth ?? MAX_INTERMEDIATES };
+  const search = searchPaths(sent, trust, now, (certs, anchor) => pathRules(certs, anchor, options));
+  if (search.valid !== null) {
+    expiringIntermediates(search.valid.certs, leaf, input, add);
+  } else if (search.rejected !== null) {
+    for (const f of search.rejected.findings) add(f.code, 'critical', f.message);
+  } else if (search.exhausted) {
+    add('UNTRUSTED', 'critical', `no path to a trusted CA found within ${MAX_CANDIDATES} candidate issuers (the chain sent is too tangled to check)`);
+  } else {
+    pathProblems(buildPath(sent, trust, now), leaf, add);
+  }
   weakness(sent, add);
   legacyTls(input.tlsVersion, add);
 
@@ -41,7 +55,7 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
   return {
     certificate: chain[0]!,
     chain,
-    trusted: path.end.kind === 'anchored' && intermediatesOk,
+    trusted: search.valid !== null && leafFindings.length === 0,
     hostnameMatch,
     problems: mergeByCode(problems),
   };
@@ -49,13 +63,22 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
 
 type Add = (code: Problem['code'], severity: Severity, message: string) => void;
 
-function parse(trust: TrustStore, der: Buffer, i: number): Cert {
-  try {
-    return trust.certs.get(der);
-  } catch (err) {
-    const why = err instanceof Error ? err.message : String(err);
-    throw new CertificateParseError(`certificate ${i + 1} sent by the server cannot be parsed (${why})`, { cause: err });
-  }
+/**
+ * The sent certificates node:crypto can read, leaf first. An unreadable leaf is a parse error
+ * (nothing to report on); an unreadable chain certificate is a finding and is left out.
+ */
+function parseSent(trust: TrustStore, ders: readonly Buffer[], add: Add): Cert[] {
+  const out: Cert[] = [];
+  ders.forEach((der, i) => {
+    try {
+      out.push(trust.certs.get(der));
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err);
+      if (i === 0) throw new CertificateParseError(`certificate 1 sent by the server cannot be parsed (${why})`, { cause: err });
+      add('MALFORMED_CERTIFICATE', 'critical', `chain certificate ${i + 1} sent by the server cannot be parsed (${why}); it was ignored`);
+    }
+  });
+  return out;
 }
 
 function day(d: Date): string {
@@ -68,12 +91,14 @@ function plural(n: number): string {
 
 function leafValidity(leaf: Cert, input: JudgeInput, add: Add): void {
   const { now } = input;
-  if (now < leaf.notBefore) {
+  // Certificates carry whole seconds: compare at that resolution (RFC 5280 section 4.1.2.5, both ends inclusive).
+  const t = new Date(Math.floor(now.getTime() / 1000) * 1000);
+  if (t < leaf.notBefore) {
     add('NOT_YET_VALID', 'critical', `certificate is not valid before ${leaf.notBefore.toISOString()}`);
     return;
   }
   const days = leaf.daysLeft(now);
-  if (now > leaf.notAfter) {
+  if (t > leaf.notAfter) {
     // Whole days elapsed, so one second past expiry reads "today", not "1 day ago".
     const ago = Math.floor((now.getTime() - leaf.notAfter.getTime()) / 86_400_000);
     add('EXPIRED', 'critical', `certificate expired ${ago === 0 ? 'today' : `${plural(ago)} ago`} (${day(leaf.notAfter)})`);
@@ -84,62 +109,57 @@ function leafValidity(leaf: Cert, input: JudgeInput, add: Add): void {
 }
 
 /**
- * DNS names per RFC 6125 section 6.4: a wildcard only as the whole left-most label, never
- * partial ("f*.example.com") nor across labels. The subject CN is not consulted: RFC 9525
- * (which obsoletes RFC 6125) drops the CN-ID fallback, as browsers did years before.
+ * DNS names per RFC 9525 (hostname.ts): a wildcard only as the whole left-most label; the
+ * subject CN is never consulted, as browsers stopped doing years before RFC 9525.
  */
-function matchesName(leaf: Cert, name: string): boolean {
-  if (name === '') return false;
-  if (isIP(name) !== 0) return leaf.x509.checkIP(name) !== undefined;
-  return leaf.x509.checkHost(name, { subject: 'never', wildcards: true, partialWildcards: false, multiLabelWildcards: false }) !== undefined;
-}
-
 function mismatchMessage(leaf: Cert, name: string): string {
-  const sans = parseSans(leaf.x509.subjectAltName);
+  const sans = leaf.sanList;
   const shown = sans.slice(0, 5).join(', ') + (sans.length > 5 ? `, and ${sans.length - 5} more` : '');
   return sans.length === 0
     ? `certificate is not valid for ${name} (it lists no subject alternative names)`
     : `certificate is not valid for ${name} (it names ${shown})`;
 }
 
-/** Intermediates on the path: expired or expiring before the leaf. Returns whether all are valid now. */
-function intermediateValidity(path: CertPath, leaf: Cert, input: JudgeInput, add: Add): boolean {
-  const { now } = input;
-  let ok = true;
-  for (const c of path.certs.slice(1)) {
-    if (now < c.notBefore) {
-      ok = false;
-      add('NOT_YET_VALID', 'critical', `intermediate certificate "${c.label}" is not valid before ${c.notBefore.toISOString()}`);
-    } else if (now > c.notAfter) {
-      ok = false;
-      add('CHAIN_EXPIRES_SOON', 'critical', `intermediate certificate "${c.label}" expired on ${day(c.notAfter)}`);
-    } else {
-      const days = c.daysLeft(now);
-      if (c.notAfter < leaf.notAfter && days < input.warnDays) {
-        const severity = days < input.critDays ? 'critical' : 'warning';
-        add('CHAIN_EXPIRES_SOON', severity, `intermediate certificate "${c.label}" expires in ${plural(days)} (${day(c.notAfter)}), before the server certificate`);
-      }
+/** Intermediates on the chosen path expiring before the leaf (their expiry is CHAIN_EXPIRED, a path rule). */
+function expiringIntermediates(certs: readonly Cert[], leaf: Cert, input: JudgeInput, add: Add): void {
+  for (const c of certs.slice(1)) {
+    const days = c.daysLeft(input.now);
+    if (c.notAfter < leaf.notAfter && days < input.warnDays) {
+      const severity = days < input.critDays ? 'critical' : 'warning';
+      add('CHAIN_EXPIRES_SOON', severity, `intermediate certificate "${c.label}" expires in ${plural(days)} (${day(c.notAfter)}), before the server certificate`);
     }
   }
-  return ok;
 }
 
-function pathProblems(path: CertPath, add: Add): void {
+const privateCaAdvice = 'if it is your private CA, trust it with --ca <file> (EXTRA_CA_FILE for the bot)';
+
+/**
+ * How an unanchored chain ends. A missing issuer of the leaf is CHAIN_INCOMPLETE (the server
+ * omits an intermediate); a chain that ends at a sent intermediate whose issuer is not trusted
+ * is UNTRUSTED: servers never send the root, so this is what a private CA looks like.
+ */
+function pathProblems(path: CertPath, leaf: Cert, add: Add): void {
   const end = path.end;
   switch (end.kind) {
-    case 'anchored':
-      return;
     case 'self-signed-leaf':
       add('SELF_SIGNED', 'critical', 'certificate is self-signed and not among the trusted CAs');
       return;
     case 'unknown-root':
-      add('UNTRUSTED', 'critical', `chain ends at "${end.root.label}", a root that is not among the trusted CAs`);
+      add('UNTRUSTED', 'critical', `chain ends at "${end.root.label}", a root that is not among the trusted CAs; ${privateCaAdvice}`);
       return;
     case 'incomplete':
-      add('CHAIN_INCOMPLETE', 'critical', `server did not send the issuer of "${end.at.label}" ("${issuerLabel(end.at)}"), and it is not a trusted CA`);
+      if (end.at === leaf) {
+        add('CHAIN_INCOMPLETE', 'critical', `server did not send the issuer of "${end.at.label}" ("${issuerLabel(end.at)}"), and it is not a trusted CA: serve the intermediate certificate(s) with the server certificate`);
+      } else {
+        add('UNTRUSTED', 'critical', `chain ends at intermediate certificate "${end.at.label}", issued by "${issuerLabel(end.at)}", which is not a trusted CA; ${privateCaAdvice} (a public CA's chain would need another intermediate)`);
+      }
       return;
     case 'bad-signature':
       add('UNTRUSTED', 'critical', `signature on "${end.child.label}" does not verify with the key of its issuer "${end.issuer.label}"`);
+      return;
+    case 'anchored':
+      // Reached an anchor greedily though the search found no path: a signature did not verify.
+      add('UNTRUSTED', 'critical', `no path from "${leaf.label}" to a trusted CA verifies`);
       return;
     case 'too-long':
       add('UNTRUSTED', 'critical', 'no trusted CA within 10 certificates of the server certificate');
@@ -148,7 +168,7 @@ function pathProblems(path: CertPath, add: Add): void {
 
 function issuerLabel(c: Cert): string {
   const cn = /^CN=(.*)$/m.exec(c.issuerKey);
-  return cn?.[1] ?? c.issuerKey.split('\n').join(', ');
+  return cn?.[1] ?? (c.issuerKey === '' ? '(empty name)' : c.issuerKey.split('\n').join(', '));
 }
 
 /** Weak keys anywhere in the sent chain; weak digests except on self-signed roots (their signature is not relied on). */
@@ -188,7 +208,7 @@ function mergeByCode(problems: Problem[]): Problem[] {
     if (prev === undefined) {
       byCode.set(p.code, { ...p });
     } else {
-      prev.message = `${prev.message}; ${p.message}`;
+      if (!prev.message.split('; ').includes(p.message)) prev.message = `${prev.message}; ${p.message}`;
       if (severityRank[p.severity] > severityRank[prev.severity]) prev.severity = p.severity;
     }
   }

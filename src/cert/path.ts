@@ -25,7 +25,9 @@ export interface CertPath {
 }
 
 /**
- * Walks from the leaf to an anchor. Anchors are tried before sent certificates, as OpenSSL
+ * Walks greedily from the leaf to an anchor. The judge decides trust with `searchPaths`
+ * (path-builder.ts); this walk only names how an untrusted chain ends (missing issuer,
+ * unknown root, bad signature) when no path reaches an anchor. Anchors are tried before sent certificates, as OpenSSL
  * does since 1.1.0 (X509_V_FLAG_TRUSTED_FIRST): a server still sending a cross-signature
  * by an expired root (Let's Encrypt's DST Root CA X3, 2021) then ends at the live anchor.
  * Among candidates, one valid at `now` is preferred; loops stop the walk.
@@ -40,7 +42,7 @@ export function buildPath(sent: readonly Cert[], trust: TrustStore, now: Date): 
     certs.push(cur);
     seen.add(cur);
     if (trust.isAnchor(cur)) return { certs: certs.slice(0, -1), end: { kind: 'anchored', anchor: cur } };
-    const fromAnchors = pick(cur, trust.withSubject(cur.issuerKey), now);
+    const fromAnchors = pick(cur, trust.withSubject(cur.issuerId), now);
     if (fromAnchors.found !== null) return { certs, end: { kind: 'anchored', anchor: fromAnchors.found } };
     if (cur.selfSigned) return { certs, end: cur === leaf ? { kind: 'self-signed-leaf' } : { kind: 'unknown-root', root: cur } };
     const fromSent = pick(cur, sent.filter((c) => !seen.has(c)), now);

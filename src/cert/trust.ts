@@ -18,8 +18,8 @@ class AnchorIndex {
     const fp = cert.x509.fingerprint256;
     if (this.fingerprints.has(fp)) return;
     this.fingerprints.add(fp);
-    const list = this.bySubject.get(cert.subjectKey);
-    if (list === undefined) this.bySubject.set(cert.subjectKey, [cert]);
+    const list = this.bySubject.get(cert.subjectId);
+    if (list === undefined) this.bySubject.set(cert.subjectId, [cert]);
     else list.push(cert);
     this.size++;
   }
@@ -28,7 +28,6 @@ class AnchorIndex {
 /** Parses the bundled roots on first use, once per bundle (shared by every store built from it). */
 class LazyBundle {
   private index: AnchorIndex | undefined;
-
   private readonly pems: readonly string[];
 
   constructor(pems: readonly string[]) {
@@ -55,11 +54,7 @@ export class TrustStore {
   /** Parsed server certificates, shared by every store derived from this one. */
   readonly certs: CertCache;
 
-  private constructor(
-    bundle: LazyBundle | null,
-    extra: AnchorIndex,
-    certs: CertCache,
-  ) {
+  private constructor(bundle: LazyBundle | null, extra: AnchorIndex, certs: CertCache) {
     this.bundle = bundle;
     this.extra = extra;
     this.certs = certs;
@@ -68,6 +63,11 @@ export class TrustStore {
   /** Node's bundled Mozilla root certificates. */
   static bundled(): TrustStore {
     return new TrustStore(new LazyBundle(rootCertificates), new AnchorIndex(), new CertCache());
+  }
+
+  /** No anchors at all (conformance cases that trust nothing). */
+  static empty(): TrustStore {
+    return new TrustStore(null, new AnchorIndex(), new CertCache());
   }
 
   /** Only the CAs in `pemText` (for tests and for --ca without the public roots). */
@@ -87,10 +87,10 @@ export class TrustStore {
     return (this.bundle?.get().size ?? 0) + this.extra.size;
   }
 
-  /** Anchors whose subject is `subjectKey` (Node's multi-line DN text). */
-  withSubject(subjectKey: string): Cert[] {
-    const a = this.bundle?.get().bySubject.get(subjectKey) ?? [];
-    const b = this.extra.bySubject.get(subjectKey) ?? [];
+  /** Anchors whose subject Name is `subjectId` (the raw DER, as `Cert.subjectId`). */
+  withSubject(subjectId: string): Cert[] {
+    const a = this.bundle?.get().bySubject.get(subjectId) ?? [];
+    const b = this.extra.bySubject.get(subjectId) ?? [];
     return a.length === 0 ? b : b.length === 0 ? a : [...a, ...b];
   }
 
@@ -100,7 +100,18 @@ export class TrustStore {
     if (this.extra.fingerprints.has(fp) || this.bundle?.get().fingerprints.has(fp) === true) return true;
     // A re-issued or cross-signed copy of a root carries the anchor's name and key (RFC 5280
     // section 6.1.1 (d): an anchor is a name and a key, not a particular certificate).
-    return this.withSubject(cert.subjectKey).some((a) => a.x509.publicKey.equals(cert.x509.publicKey));
+    return this.anchorFor(cert) !== null;
+  }
+
+  /** The anchor `cert` stands for: the same certificate, or an anchor with its name and key; else null. */
+  anchorFor(cert: Cert): Cert | null {
+    const same = this.withSubject(cert.subjectId);
+    const fp = cert.x509.fingerprint256;
+    const exact = same.find((a) => a.x509.fingerprint256 === fp);
+    if (exact !== undefined) return exact;
+    const key = cert.publicKey;
+    if (key === null) return null;
+    return same.find((a) => a.publicKey?.equals(key) === true) ?? null;
   }
 }
 

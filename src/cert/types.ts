@@ -16,6 +16,12 @@ export const problemCodes = [
   'LEGACY_TLS',
   'STARTTLS_NOT_OFFERED',
   'STARTTLS_REJECTED',
+  'CHAIN_EXPIRED',
+  'INVALID_CA',
+  'NAME_CONSTRAINTS',
+  'WRONG_PURPOSE',
+  'UNKNOWN_CRITICAL_EXTENSION',
+  'MALFORMED_CERTIFICATE',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];
@@ -58,6 +64,8 @@ export interface JudgeInput {
   now: Date;
   warnDays: number;
   critDays: number;
+  /** Most intermediates a path may have (self-issued ones not counted); default 8. */
+  maxChainDepth?: number;
 }
 
 /** The verdict on one endpoint's certificate. */

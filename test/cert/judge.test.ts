@@ -109,13 +109,13 @@ describe('judge', async () => {
     assert.equal(problem(run([longLeaf, shortInter], trust, { critDays: 11 }), 'CHAIN_EXPIRES_SOON').severity, 'critical');
   });
 
-  it('judge: an expired intermediate is critical CHAIN_EXPIRES_SOON and the chain is not trusted', async () => {
+  it('judge: an expired intermediate is critical CHAIN_EXPIRED and the chain is not trusted', async () => {
     const deadInter = await makeCa({ issuer: root, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
     const l = await makeLeaf(deadInter, { days: 90 });
     const j = run([l, deadInter], trust);
-    assert.deepEqual(codes(j), ['CHAIN_EXPIRES_SOON']);
-    assert.equal(problem(j, 'CHAIN_EXPIRES_SOON').severity, 'critical');
-    assert.match(problem(j, 'CHAIN_EXPIRES_SOON').message, /expired on/);
+    assert.deepEqual(codes(j), ['CHAIN_EXPIRED']);
+    assert.equal(problem(j, 'CHAIN_EXPIRED').severity, 'critical');
+    assert.match(problem(j, 'CHAIN_EXPIRED').message, /expired on/);
     assert.equal(j.trusted, false);
   });
 

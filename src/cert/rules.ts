@@ -1,0 +1,185 @@
+// The rules a strict TLS client (RFC 5280 section 6 with the CA/Browser Forum profile that
+// webpki enforces) applies to a certificate path. Each rule is a small check that returns
+// findings naming the certificate and the rule; the path search keeps a path only when none fire.
+import { keyRejection } from './algorithms.ts';
+import { hasKeyUsage, KU, OID } from './extensions.ts';
+import type { GeneralName } from './general-names.ts';
+import type { Cert } from './info.ts';
+import { Budget, invalidConstraint, violation } from './name-constraints.ts';
+import type { Finding } from './path-builder.ts';
+
+function day(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** How a certificate is named in messages, by its place on the path. */
+export function who(c: Cert, role: 'leaf' | 'intermediate' | 'root'): string {
+  if (role === 'leaf') return `server certificate "${c.label}"`;
+  return `${role === 'root' ? 'trusted root' : 'intermediate certificate'} "${c.label}"`;
+}
+
+/** Rules on the leaf alone: the same for every path, so they do not steer the search. */
+export function leafRules(leaf: Cert): Finding[] {
+  const out: Finding[] = [];
+  const p = leaf.parsed;
+  const name = who(leaf, 'leaf');
+  out.push(...ownRules(leaf, name));
+  if (p.san !== null) {
+    // RFC 5280 section 4.2.1.6: critical exactly when the subject is empty.
+    if (p.subjectEmpty && !p.san.critical) out.push(malformed(`${name} has an empty subject and a non-critical subjectAltName (RFC 5280 section 4.2.1.6)`));
+    if (!p.subjectEmpty && p.san.critical) out.push(malformed(`${name} marks its subjectAltName critical although its subject is not empty (CABF 7.1.2.7.12)`));
+  } else if (p.subjectEmpty) {
+    out.push(malformed(`${name} has neither a subject nor a subjectAltName (RFC 5280 section 4.2.1.6)`));
+  }
+  const ca = p.basicConstraints?.ca === true;
+  if (p.nameConstraints !== null && !ca) out.push(malformed(`${name} carries nameConstraints, which only CA certificates may (RFC 5280 section 4.2.1.10)`));
+  if (p.serialDefect !== null) out.push(malformed(`${name}: ${p.serialDefect}`));
+  if (!leaf.selfSigned && p.authorityKeyId?.keyId == null) {
+    out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
+  }
+  const eku = p.extKeyUsage;
+  if (eku !== null && eku.oids.length > 0 && !eku.oids.includes(OID.serverAuth)) {
+    out.push({ code: 'WRONG_PURPOSE', message: `${name} is not for TLS servers: its extendedKeyUsage lacks serverAuth (RFC 5280 section 4.2.1.12)` });
+  }
+  if (eku?.critical === true) out.push(malformed(`${name} marks extendedKeyUsage critical (CABF 7.1.2.7.6)`));
+  if (eku?.oids.includes(OID.anyExtendedKeyUsage) === true) out.push({ code: 'WRONG_PURPOSE', message: `${name} allows anyExtendedKeyUsage, which server certificates must not (CABF 7.1.2.7.10)` });
+  cnRule(leaf, name, out);
+  const key = keyRejection(leaf);
+  if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
+  return out;
+}
+
+/**
+ * CABF 7.1.4.3: a commonName that holds a host name or an IP address must be a character-for-
+ * character copy of a subjectAltName entry (an IP address in its canonical text). A CN naming
+ * another host misleads the clients that still read it. Free-text CNs ("My server") are left alone.
+ */
+function cnRule(leaf: Cert, name: string, out: Finding[]): void {
+  const p = leaf.parsed;
+  if (p.san === null) return;
+  const sans = new Set(leaf.sanList);
+  for (const a of p.subjectAttributes) {
+    if (a.oid !== OID.commonName || !/[.:]/.test(a.value) || /\s/.test(a.value) || sans.has(a.value)) continue;
+    out.push(malformed(`${name}'s commonName "${a.value}" is not a copy of one of its subjectAltName entries (CABF 7.1.4.3)`));
+  }
+}
+
+/** Rules every certificate obeys on its own, whatever its place: encoding, critical extensions, CA consistency. */
+function ownRules(c: Cert, name: string): Finding[] {
+  const out: Finding[] = [];
+  const p = c.parsed;
+  for (const d of p.defects) out.push(malformed(`${name}: ${d}`));
+  if (p.unknownCritical.length > 0) {
+    out.push({ code: 'UNKNOWN_CRITICAL_EXTENSION', message: `${name} has a critical extension clients do not know (${p.unknownCritical.join(', ')}), so it must be refused (RFC 5280 section 4.2)` });
+  }
+  const ca = p.basicConstraints?.ca === true;
+  // RFC 5280 sections 4.2.1.3 and 4.2.1.9: keyCertSign and cA go together when keyUsage is present.
+  if (p.keyUsage !== null && hasKeyUsage(p, KU.keyCertSign) !== ca) {
+    out.push(malformed(ca ? `${name} is a CA (cA=true) whose keyUsage lacks keyCertSign (RFC 5280 section 4.2.1.9)` : `${name} asserts keyCertSign without basicConstraints cA=true (RFC 5280 section 4.2.1.3)`));
+  }
+  if (p.basicConstraints?.pathLen != null && !ca) out.push(malformed(`${name} has a pathLenConstraint without cA=true (RFC 5280 section 4.2.1.9)`));
+  return out;
+}
+
+function malformed(message: string): Finding {
+  return { code: 'MALFORMED_CERTIFICATE', message };
+}
+
+/** Options of a path check. */
+export interface PathOptions {
+  now: Date;
+  /** Most intermediates allowed (not counting self-issued ones), when the caller limits it. */
+  maxIntermediates: number | null;
+}
+
+/** Rules on a complete path: the CA certificates, the anchor, and the constraints they put on the certificates below. */
+export function pathRules(certs: readonly Cert[], anchor: Cert, o: PathOptions): Finding[] {
+  if (certs.length === 0) return []; // the leaf is the anchor itself: nothing above it to check
+  const out: Finding[] = [];
+  const issuers = [...certs.slice(1), anchor];
+  let below = 0; // non-self-issued intermediates under the CA being checked (RFC 5280 section 6.1.4 (l))
+  issuers.forEach((ca, k) => {
+    const role = ca === anchor ? 'root' : 'intermediate';
+    out.push(...caRules(ca, role, below, o.now));
+    if (role === 'intermediate' && !ca.selfIssued) below++;
+  });
+  if (o.maxIntermediates !== null && below > o.maxIntermediates) {
+    out.push({ code: 'UNTRUSTED', message: `the path has ${below} intermediate certificates, more than the ${o.maxIntermediates} allowed` });
+  }
+  nameConstraintRules(certs, issuers, out);
+  return out;
+}
+
+function caRules(ca: Cert, role: 'intermediate' | 'root', below: number, now: Date): Finding[] {
+  const name = who(ca, role);
+  const out = ownRules(ca, name);
+  const p = ca.parsed;
+  if (!ca.validAt(now)) {
+    const when = now < ca.notBefore ? `is not valid before ${ca.notBefore.toISOString()}` : `expired on ${day(ca.notAfter)}`;
+    out.push({ code: 'CHAIN_EXPIRED', message: `${name} ${when}` });
+  }
+  const bc = p.basicConstraints;
+  if (bc === null || !bc.ca) {
+    out.push({ code: 'INVALID_CA', message: `${name} signs certificates but is not a CA (${bc === null ? 'no basicConstraints' : 'basicConstraints cA=false'}, RFC 5280 section 4.2.1.9)` });
+  } else {
+    if (!bc.critical) out.push({ code: 'INVALID_CA', message: `${name} has a non-critical basicConstraints (RFC 5280 section 4.2.1.9)` });
+    if (bc.pathLen !== null && below > bc.pathLen) {
+      out.push({ code: 'INVALID_CA', message: `${name} allows ${bc.pathLen} intermediate${bc.pathLen === 1 ? '' : 's'} below it (pathLenConstraint) but the path has ${below} (RFC 5280 section 4.2.1.9)` });
+    }
+  }
+  if (p.keyUsage !== null && !hasKeyUsage(p, KU.keyCertSign)) {
+    out.push({ code: 'INVALID_CA', message: `${name} signs certificates but its keyUsage lacks keyCertSign (RFC 5280 section 4.2.1.3)` });
+  }
+  if (p.subjectEmpty) out.push(malformed(`${name} is a CA with an empty subject (RFC 5280 section 4.1.2.6)`));
+  if (p.subjectKeyId === null) out.push(malformed(`${name} has no subjectKeyIdentifier (RFC 5280 section 4.2.1.2)`));
+  if (role !== 'root' && p.serialDefect !== null) out.push(malformed(`${name}: ${p.serialDefect}`));
+  const aki = p.authorityKeyId;
+  // An anchor is a name and a key (RFC 5280 section 6.1.1 (d)): how it names its own issuer does not matter.
+  if (role !== 'root' && !ca.selfSigned && aki?.keyId == null) out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
+  if (ca.selfSigned && aki !== null) {
+    const same = aki.keyId !== null && p.subjectKeyId !== null && Buffer.compare(aki.keyId, p.subjectKeyId) === 0;
+    if (!same || aki.hasIssuer || aki.hasSerial) out.push(malformed(`${name}'s authorityKeyIdentifier must hold only its own key identifier (CABF 7.1.2.1.3)`));
+  }
+  const eku = p.extKeyUsage;
+  if (role === 'root' && ca.selfSigned && eku !== null) out.push(malformed(`${name} is a root with an extendedKeyUsage extension, which roots must not carry (CABF 7.1.2.1.2)`));
+  if (eku !== null && !eku.oids.includes(OID.serverAuth) && !eku.oids.includes(OID.anyExtendedKeyUsage)) {
+    out.push({ code: 'WRONG_PURPOSE', message: `${name} restricts its extendedKeyUsage to purposes other than serverAuth (RFC 5280 section 4.2.1.12)` });
+  }
+  if (p.nameConstraints !== null) {
+    const bad = invalidConstraint(p.nameConstraints);
+    if (bad !== null) out.push({ code: 'NAME_CONSTRAINTS', message: `${name}: ${bad}` });
+  }
+  const key = keyRejection(ca);
+  if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
+  return out;
+}
+
+/** RFC 5280 section 6.1.3 (b)-(c): every CA's constraints apply to each later certificate except self-issued intermediates. */
+function nameConstraintRules(certs: readonly Cert[], issuers: readonly Cert[], out: Finding[]): void {
+  const budget = new Budget();
+  issuers.forEach((ca, k) => {
+    const nc = ca.parsed.nameConstraints;
+    if (nc === null || invalidConstraint(nc) !== null) return;
+    // Certificates below issuer k: certs[0..k] (certs[k] is the one it signed).
+    for (let i = k; i >= 0; i--) {
+      const c = certs[i]!;
+      if (i > 0 && c.selfIssued) continue;
+      const bad = violation(nc, namesOf(c), budget);
+      if (bad !== null) {
+        const role = i === 0 ? 'leaf' : 'intermediate';
+        out.push({ code: 'NAME_CONSTRAINTS', message: `${who(ca, ca === issuers[issuers.length - 1] ? 'root' : 'intermediate')} does not allow ${who(c, role)}: ${bad}` });
+        return;
+      }
+    }
+  });
+}
+
+/** The names a constraint applies to: the subject (when not empty), its emailAddress attributes, and every SAN. */
+function namesOf(c: Cert): GeneralName[] {
+  const p = c.parsed;
+  const names: GeneralName[] = [];
+  if (!p.subjectEmpty) names.push({ type: 'dn', value: p.subjectDer });
+  for (const a of p.subjectAttributes) if (a.oid === OID.emailAddress) names.push({ type: 'email', value: a.value });
+  if (p.san !== null) names.push(...p.san.names);
+  return names;
+}
