@@ -107,8 +107,10 @@ describe('certwatch check against loopback servers', () => {
     assert.equal(code, 2);
     assert.equal(r?.status, 'critical');
     assert.equal(r?.trusted, false);
-    // The server sends leaf + intermediate; the intermediate's issuer is neither sent nor an anchor.
-    assert.deepEqual(r?.problems.map((p) => p.code), ['CHAIN_INCOMPLETE']);
+    // The server sends leaf + intermediate, whose issuer is a private root: serving more would
+    // not help (servers never send the root), trusting the private CA would.
+    assert.deepEqual(r?.problems.map((p) => p.code), ['UNTRUSTED']);
+    assert.match(r?.problems[0]?.message ?? '', /--ca/);
   });
 
   it('exit 1: a certificate expiring in 10 days with --warn-days 30 is a warning', async () => {
