@@ -9,6 +9,7 @@ import { targetOptions } from '../src/commands/schemas.ts';
 import { defineCommand, UserError, type CommandLogger } from '../src/commands/types.ts';
 import type { LatestResults, Services, TargetRecord } from '../src/core/services.ts';
 import { worstStatus, type Status } from '../src/probe/result.ts';
+import { checkMailCommand } from '../src/mail/commands.ts';
 import { parseTarget } from '../src/probe/target.ts';
 
 /** Probes run at once by "check all": bounded so one channel cannot monopolise the prober. */
@@ -18,21 +19,28 @@ const MAX_SUMMARY_ITEMS = 40;
 
 export default defineCommand({
   name: 'check',
-  usage: 'check <target|id|all> [--protocol p] [--mode implicit|starttls] [--servername name]',
+  usage: 'check <target|id|all> [--protocol p] [--mode implicit|starttls] [--servername name] | check mail <domain>',
   summary: 'Check a target now (stored or not), or all of this channel\'s targets',
   details: [
     'A target that is not watched here is checked once and not stored.',
     'Examples: check k3x9p2 · check all · check imap.example.com:143 · check example.org:8443 --protocol https',
+    '"check mail example.com" checks a mail domain: its MX hosts (port 25, STARTTLS), SRV services, DANE, MTA-STS and TLS-RPT.',
   ],
   probes: true,
   args: z
     .object({
-      positional: z.tuple([z.string()], z.never({ error: 'check takes one target, id or "all"' })),
+      positional: z.tuple([z.string()], z.string()).refine((p) => p.length === 1 || (p.length === 2 && p[0].toLowerCase() === 'mail'), {
+        error: 'check takes one target, id or "all" (or: check mail <domain>)',
+      }),
       options: targetOptions,
     })
-    .transform(({ positional, options }) => ({ ref: positional[0], ...options })),
+    .transform(({ positional, options }) => ({ ref: positional[0], ...(positional[1] === undefined ? {} : { domain: positional[1] }), ...options })),
   async run({ args, channel, services, respond, prefix, log }) {
     const hasOptions = args.protocol !== undefined || args.mode !== undefined || args.servername !== undefined;
+    if (args.domain !== undefined) {
+      await checkMailCommand(args.domain, services, respond);
+      return;
+    }
     if (args.ref.toLowerCase() === 'all') {
       if (hasOptions) throw new UserError('"check all" takes no options', true);
       await checkAll(channel, services, respond, prefix, log);

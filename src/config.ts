@@ -57,6 +57,7 @@ export const envSchema = z.object({
   EXTRA_CA_FILE: opt(z.string()),
   ALLOW_PRIVATE_TARGETS: opt(bool),
   ALLOWED_TARGET_CIDRS: opt(list.pipe(z.array(cidr))),
+  DNS_SERVERS: opt(list.pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\](:\d{1,5})?)$/, 'expected a.b.c.d[:port], v6 or [v6]:port')))),
   MAX_TARGETS_PER_CHANNEL: opt(int(1, 100_000)),
   CONSOLE: opt(z.enum(['auto', 'on', 'off'])),
   REDIS_URL: opt(url),
@@ -107,6 +108,8 @@ export interface Config {
   extraCaFile: string | undefined;
   allowPrivateTargets: boolean;
   allowedTargetCidrs: string[];
+  /** Resolvers for mail checks (DANE needs a validating one); empty: /etc/resolv.conf. */
+  dnsServers: string[];
   maxTargetsPerChannel: number;
   /** auto: the console adapter runs when no chat platform is configured. */
   console: 'auto' | 'on' | 'off';
@@ -190,6 +193,7 @@ export function parseConfig(env: Env, cwd = '.'): Config {
     extraCaFile: e.EXTRA_CA_FILE,
     allowPrivateTargets: e.ALLOW_PRIVATE_TARGETS ?? false,
     allowedTargetCidrs: e.ALLOWED_TARGET_CIDRS ?? [],
+    dnsServers: e.DNS_SERVERS ?? [],
     maxTargetsPerChannel: e.MAX_TARGETS_PER_CHANNEL ?? 200,
     console: e.CONSOLE ?? 'auto',
     redisUrl: e.REDIS_URL,

@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { startConsole, type ConsoleHandle } from './chat/console.ts';
 import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
 import { TrustStore } from './cert/trust.ts';
+import { createMailService } from './mail/service.ts';
 import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
 import { configFromProcess, type Config } from './config.ts';
 import type { Services } from './core/services.ts';
@@ -104,6 +105,16 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       onChecked: (record, latest) => metrics.recordCheck(record, latest),
     });
     const services: Services = {
+      mail: createMailService({
+        servers: config.dnsServers,
+        trust,
+        addressPolicy: createAddressPolicy({ allowPrivate: config.allowPrivateTargets, allowCidrs: config.allowedTargetCidrs }),
+        timeoutMs: config.probeTimeoutMs,
+        warnDays: config.warnDays,
+        critDays: config.critDays,
+        signal: stopping.signal,
+        ...(config.probeFamily === undefined ? {} : { family: config.probeFamily }),
+      }),
       repo: store.repo,
       checks: monitor,
       now,

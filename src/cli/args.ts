@@ -26,6 +26,10 @@ export interface CheckArgs {
   warnDays: number;
   critDays: number;
   concurrency: number;
+  /** --mail: mail domains to check (MX, SRV, DANE, MTA-STS, TLS-RPT), see src/cli/mail.ts. */
+  mail?: string[];
+  /** --dns-server: resolvers for --mail (default: /etc/resolv.conf). */
+  dnsServers?: string[];
 }
 
 /** A parsed command line. */
@@ -53,6 +57,8 @@ const checkOptions = {
   help: { type: 'boolean', short: 'h' },
   ipv4: { type: 'boolean', short: '4' },
   ipv6: { type: 'boolean', short: '6' },
+  mail: { type: 'string', multiple: true },
+  'dns-server': { type: 'string', multiple: true },
 } as const;
 
 /** Parses argv (without node and script) into a command, or throws UsageError. */
@@ -87,7 +93,7 @@ function parseCheck(args: readonly string[]): CliCommand {
   if (v.help === true) return { kind: 'help', topic: 'check' };
 
   const files = v.file ?? [];
-  if (positionals.length === 0 && files.length === 0) {
+  if (positionals.length === 0 && files.length === 0 && v.mail === undefined) {
     throw new UsageError('no target given; name at least one target (host[:port]) or a file with -f');
   }
   const warnDays = intOption('--warn-days', v['warn-days'], limits.warnDays);
@@ -110,6 +116,8 @@ function parseCheck(args: readonly string[]): CliCommand {
     warnDays,
     critDays,
     concurrency: intOption('--concurrency', v.concurrency, limits.concurrency),
+    ...(v.mail === undefined ? {} : { mail: v.mail }),
+    ...(v['dns-server'] === undefined ? {} : { dnsServers: v['dns-server'] }),
   };
 }
 

@@ -41,6 +41,9 @@ Options:
   -f, --file <path>      read targets from a file, one per line, # comments; - is stdin
   -4, -6                 probe only the IPv4 (A) or IPv6 (AAAA) addresses of host names
   --concurrency <n>      targets probed at once (default ${limits.concurrency.default}, at most ${limits.concurrency.max})
+  --mail <domain>        check a mail domain instead: MX (port 25 STARTTLS), SRV services,
+                         DANE, MTA-STS, TLS-RPT; printed as a tree (repeatable)
+  --dns-server <a[:p]>   resolver for --mail, validating for DANE (default: /etc/resolv.conf)
   -h, --help             show this text
 
 Protocols:

@@ -8,6 +8,7 @@ import type { ProbeResult } from '../probe/result.ts';
 import { TargetError, parseTarget, type Target } from '../probe/target.ts';
 import { UsageError, parseCli, type CheckArgs } from './args.ts';
 import { checkTargets, uniqueTargets, type CheckProgress } from './check.ts';
+import { runMailCheck } from './mail.ts';
 import { exitStatus, exitStatusFor } from './exit-status.ts';
 import { cell, formatJson, formatTable } from './format.ts';
 import { checkHelp, mainHelp } from './help.ts';
@@ -59,6 +60,11 @@ export async function main(argv: readonly string[], io: CliIO): Promise<number> 
 }
 
 async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
+  if (args.mail !== undefined) {
+    if (args.targets.length > 0 || args.files.length > 0) throw new UsageError('--mail checks domains; give targets in a separate run');
+    const caPems = await Promise.all(args.caFiles.map((f) => readBounded('--ca', f, maxCaBytes, io.stdin)));
+    return runMailCheck({ args, caPems, write: (t) => io.stdout.write(t) });
+  }
   // Everything is validated before the first probe: a typo on line 900 of a list must not
   // surface after 899 probes.
   const targets = uniqueTargets(await loadTargets(args, io.stdin));

@@ -4,6 +4,7 @@
 import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { ChannelRef, UserRef } from '../chat/types.ts';
+import type { MailReport } from '../mail/check.ts';
 
 /** A monitored endpoint as stored (zod schema in src/store/schema.ts must match). */
 export interface TargetRecord {
@@ -64,8 +65,15 @@ export interface CheckService {
   checkAdHoc(target: Target, caPem?: string): Promise<ProbeResult[]>;
 }
 
+/** Checks mail domains (MX, SRV, DANE, MTA-STS, TLS-RPT) for the chat commands. */
+export interface MailService {
+  checkDomain(domain: string): Promise<MailReport>;
+}
+
 /** Everything a command may use. */
 export interface Services {
+  /** Mail domain checks; absent in deployments and tests that do not wire them. */
+  mail?: MailService;
   repo: TargetRepository;
   checks: CheckService;
   now(): Date;

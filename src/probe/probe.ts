@@ -35,6 +35,8 @@ export interface ProbeOptions {
   addressPolicy?: (addr: Address) => string | null;
   /** Probe only this address family of a host name (an IP literal is probed as given). */
   family?: 4 | 6;
+  /** Receives each address's chain exactly as sent (DER, leaf first), e.g. for DANE matching. */
+  onChain?: (address: string, chain: readonly Buffer[]) => void;
 }
 
 /** Long-lived probe dependencies, built once by the composition root. */
@@ -146,6 +148,7 @@ export class Prober {
       const t1 = performance.now();
       const capture = await handshake(socket, target.servername, this.context, signal);
       timings.tlsMs = elapsed(t1);
+      opts.onChain?.(addr.address, capture.chain);
       timings.totalMs = elapsed(started) + dnsMs;
       return this.judged(target, addr, capture, opts, timings);
     } catch (err) {

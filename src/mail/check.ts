@@ -1,0 +1,198 @@
+// One mail domain checked end to end: discovery, then every host probed in parallel (MX on
+// port 25 with SMTP STARTTLS and SNI = the MX name; SRV services on their ports), DANE per
+// MX, MTA-STS and TLS-RPT, all as one small tree of results and findings.
+import type { TrustStore } from '../cert/trust.ts';
+import type { DnsResolver } from '../dns/types.ts';
+import { Prober, type Address, type Resolver } from '../probe/probe.ts';
+import { worstStatus, type ProbeResult, type Status } from '../probe/result.ts';
+import { parseTarget, type Target } from '../probe/target.ts';
+import type { AddressPolicy } from '../security/address-policy.ts';
+import type { MailFinding } from './codes.ts';
+import { evaluateDane, type DaneResult } from './dane.ts';
+import { discover, dnsFinding, type Discovery } from './discover.ts';
+import { fetchPolicy, mxMatches, parsePolicy, parseStsRecord, type StsPolicy } from './mta-sts.ts';
+import { parseTlsRpt, type TlsRpt } from './tlsrpt.ts';
+
+/** One probed host of a domain. */
+export interface MailHost {
+  role: 'mx' | 'service';
+  /** `mx 10` or the SRV label, e.g. `_imaps._tcp`. */
+  label: string;
+  host: string;
+  port: number;
+  target: Target;
+  status: Status;
+  /** Fewest days left over the host's addresses; null when no certificate was obtained. */
+  daysLeft: number | null;
+  results: ProbeResult[];
+  dane: DaneResult | null;
+  findings: MailFinding[];
+}
+
+/** What MTA-STS says for the domain. */
+export interface MtaStsState {
+  state: 'none' | 'invalid' | 'unavailable' | 'valid';
+  id?: string;
+  policy?: StsPolicy;
+}
+
+/** The tree `check --mail` and the chat print: the domain, then each host. */
+export interface MailReport {
+  domain: string;
+  status: Status;
+  checkedAt: string;
+  source: Discovery['source'];
+  hosts: MailHost[];
+  mtaSts: MtaStsState;
+  tlsRpt: TlsRpt;
+  /** Findings about the domain itself (discovery, MTA-STS, TLS-RPT). */
+  findings: MailFinding[];
+}
+
+/** What a domain check needs; `dns` should be a per-run cached resolver. */
+export interface MailCheckDeps {
+  dns: DnsResolver;
+  trust: TrustStore;
+  /** PEM roots for the MTA-STS policy host (default: Node's bundled roots). */
+  policyCa?: readonly string[];
+  addressPolicy?: AddressPolicy;
+  timeoutMs: number;
+  warnDays: number;
+  critDays: number;
+  family?: 4 | 6;
+  signal?: AbortSignal;
+  now?: Date;
+  /** Tests only: the port of each MX (25) and the policy HTTPS port (443). */
+  smtpPort?: (mxHost: string) => number;
+  policyPort?: number;
+}
+
+/** A probe Resolver on top of the DNS client, so host addresses share the run's cache and servers. */
+export function addressResolver(dns: DnsResolver): Resolver {
+  return async (host, signal) => {
+    const [a, aaaa] = await Promise.all([dns.query(host, 'A', signal), dns.query(host, 'AAAA', signal)]);
+    const out: Address[] = [...(a.ok ? a.records.map((address) => ({ address, family: 4 as const })) : []), ...(aaaa.ok ? aaaa.records.map((address) => ({ address, family: 6 as const })) : [])];
+    if (out.length === 0) {
+      const cause = !a.ok && a.code !== 'NODATA' ? a.code : !aaaa.ok ? aaaa.code : 'NODATA';
+      throw Object.assign(new Error(`${host}: ${cause}`), { code: cause });
+    }
+    return out;
+  };
+}
+
+const severityStatus = (f: MailFinding): Status => (f.severity === 'critical' ? 'critical' : f.severity === 'warning' ? 'warning' : 'ok');
+
+/** Checks one mail domain; never throws for what the network or DNS does. */
+export async function checkMailDomain(domain: string, deps: MailCheckDeps): Promise<MailReport> {
+  const prober = new Prober({ trust: deps.trust, resolve: addressResolver(deps.dns) });
+  const found = await discover(domain, deps.dns, deps.signal);
+  const [hosts, sts, tlsRpt] = await Promise.all([
+    Promise.all([
+      ...found.mx.map((m) => checkHost(prober, { role: 'mx', label: `mx ${m.preference}`, target: mxTarget(m.host, deps.smtpPort?.(m.host) ?? 25), dane: true }, deps)),
+      ...found.services.map((s) => checkHost(prober, { role: 'service', label: s.service, target: parseTarget(`${s.scheme}://${s.host}:${s.port}`), dane: false }, deps)),
+    ]),
+    found.source === 'null-mx' ? Promise.resolve({ state: { state: 'none' } as MtaStsState, findings: [] as MailFinding[] }) : mtaSts(domain, deps),
+    deps.dns.query(`_smtp._tls.${domain}`, 'TXT', deps.signal).then((r) => (r.ok ? parseTlsRpt(r.records) : { state: 'none' as const })),
+  ]);
+  const findings = [...found.findings, ...sts.findings];
+  if (tlsRpt.state === 'invalid') findings.push({ code: 'TLSRPT_INVALID', severity: 'warning', message: `_smtp._tls.${domain}: ${tlsRpt.error}` });
+  if (sts.state.policy !== undefined && sts.state.policy.mode !== 'none') applyPolicy(sts.state.policy, hosts);
+  for (const h of hosts) h.status = worstStatus([h.status, ...h.findings.map(severityStatus)]);
+  return {
+    domain,
+    status: worstStatus([...hosts.map((h) => h.status), ...findings.map(severityStatus)]),
+    checkedAt: (deps.now ?? new Date()).toISOString(),
+    source: found.source,
+    hosts,
+    mtaSts: sts.state,
+    tlsRpt,
+    findings,
+  };
+}
+
+function mxTarget(host: string, port: number): Target {
+  return { ...parseTarget(`smtp://${host}`), port };
+}
+
+async function checkHost(prober: Prober, h: { role: MailHost['role']; label: string; target: Target; dane: boolean }, deps: MailCheckDeps): Promise<MailHost> {
+  const chains = new Map<string, readonly Buffer[]>();
+  const tlsaP = h.dane ? deps.dns.query(`_25._tcp.${h.target.host}`, 'TLSA', deps.signal) : null;
+  const results = await prober.probe(h.target, {
+    timeoutMs: deps.timeoutMs,
+    warnDays: deps.warnDays,
+    critDays: deps.critDays,
+    ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    ...(deps.now === undefined ? {} : { now: deps.now }),
+    ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
+    ...(deps.family === undefined ? {} : { family: deps.family }),
+    onChain: (address, chain) => chains.set(address, chain),
+  });
+  const findings: MailFinding[] = [];
+  let dane: DaneResult | null = null;
+  if (tlsaP !== null) {
+    const tlsa = await tlsaP;
+    // Each address may serve another chain: the worst verdict over them is the host's.
+    const verdicts = [...chains.entries()].map(([address, chain]) => ({ address, v: evaluateDane(tlsa, chain, h.target.host) }));
+    const order: DaneResult['state'][] = ['mismatch', 'error', 'unusable', 'match', 'unsigned', 'none'];
+    verdicts.sort((x, y) => order.indexOf(x.v.state) - order.indexOf(y.v.state));
+    dane = verdicts[0]?.v ?? (tlsa.ok || tlsa.code === 'NXDOMAIN' || tlsa.code === 'NODATA' ? null : { state: 'error', records: [], findings: [dnsFinding(tlsa, `TLSA _25._tcp.${h.target.host}`)] });
+    if (dane !== null) findings.push(...dane.findings);
+  }
+  const days = results.map((r) => r.certificate?.daysLeft).filter((d): d is number => d !== undefined);
+  return {
+    role: h.role,
+    label: h.label,
+    host: h.target.host,
+    port: h.target.port,
+    target: h.target,
+    status: worstStatus(results.map((r) => r.status)),
+    daysLeft: days.length === 0 ? null : Math.min(...days),
+    results,
+    dane,
+    findings,
+  };
+}
+
+async function mtaSts(domain: string, deps: MailCheckDeps): Promise<{ state: MtaStsState; findings: MailFinding[] }> {
+  const txt = await deps.dns.query(`_mta-sts.${domain}`, 'TXT', deps.signal);
+  if (!txt.ok) {
+    if (txt.code === 'NXDOMAIN' || txt.code === 'NODATA') return { state: { state: 'none' }, findings: [] };
+    return { state: { state: 'unavailable' }, findings: [dnsFinding(txt, `TXT _mta-sts.${domain}`)] };
+  }
+  const rec = parseStsRecord(txt.records);
+  if (rec === null) return { state: { state: 'none' }, findings: [] };
+  if ('error' in rec) return { state: { state: 'invalid' }, findings: [{ code: 'MTA_STS_INVALID', severity: 'warning', message: `_mta-sts.${domain}: ${rec.error}` }] };
+  let body: string;
+  try {
+    body = await fetchPolicy(domain, {
+      dns: deps.dns,
+      timeoutMs: deps.timeoutMs,
+      ...(deps.policyCa === undefined ? {} : { ca: deps.policyCa }),
+      ...(deps.addressPolicy === undefined ? {} : { addressPolicy: deps.addressPolicy }),
+      ...(deps.policyPort === undefined ? {} : { port: deps.policyPort }),
+      ...(deps.signal === undefined ? {} : { signal: deps.signal }),
+    });
+  } catch (err) {
+    return { state: { state: 'unavailable', id: rec.id }, findings: [{ code: 'MTA_STS_UNAVAILABLE', severity: 'warning', message: `MTA-STS policy of ${domain} (id ${rec.id}): ${(err as Error).message}` }] };
+  }
+  const policy = parsePolicy(body);
+  if ('errors' in policy) {
+    return { state: { state: 'unavailable', id: rec.id }, findings: [{ code: 'MTA_STS_UNAVAILABLE', severity: 'warning', message: `MTA-STS policy of ${domain} is invalid: ${policy.errors.slice(0, 5).join('; ')}` }] };
+  }
+  return { state: { state: 'valid', id: rec.id, policy }, findings: [] };
+}
+
+/** RFC 8461 section 4: every MX must match a pattern, and its certificate must validate for its name. */
+function applyPolicy(policy: StsPolicy, hosts: MailHost[]): void {
+  const severity = policy.mode === 'enforce' ? 'critical' : 'warning';
+  for (const h of hosts.filter((x) => x.role === 'mx')) {
+    if (!policy.mx.some((p) => mxMatches(p, h.host))) {
+      h.findings.push({ code: 'MTA_STS_MISMATCH', severity, message: `${h.host} matches no mx pattern of the MTA-STS policy (${policy.mx.join(', ')}); in ${policy.mode} mode senders ${policy.mode === 'enforce' ? 'will not deliver to it' : 'report it'}` });
+    }
+    const bad = h.results.filter((r) => r.certificate !== null && (r.trusted !== true || r.hostnameMatch !== true));
+    if (bad.length > 0) {
+      const why = bad[0]!.trusted !== true ? 'not trusted' : `not valid for ${h.host}`;
+      h.findings.push({ code: 'MTA_STS_CERT_INVALID', severity, message: `${h.host}: the certificate is ${why}, which MTA-STS (${policy.mode}) requires (RFC 8461 section 4.2)` });
+    }
+  }
+}

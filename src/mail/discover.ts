@@ -1,0 +1,99 @@
+// Which hosts serve a mail domain: MX in preference order (RFC 5321 section 5.1), null MX
+// (RFC 7505), the A/AAAA fallback, and client services from SRV (RFC 6186, RFC 8314).
+import type { DnsFailure, DnsResolver, DnsResult } from '../dns/types.ts';
+import { isNegative } from '../dns/types.ts';
+import type { MailFinding } from './codes.ts';
+
+/** A client service found through SRV. */
+export interface SrvService {
+  service: string;
+  /** The probe protocol and mode the service speaks. */
+  scheme: 'submissions' | 'submission' | 'imaps' | 'imap' | 'pop3s' | 'pop3';
+  host: string;
+  port: number;
+  priority: number;
+}
+
+/** What DNS says about a domain's mail hosts. */
+export interface Discovery {
+  domain: string;
+  /** MX hosts in preference order (the A/AAAA fallback gives the domain itself). */
+  mx: { host: string; preference: number }[];
+  /** How the MX list was obtained. */
+  source: 'mx' | 'null-mx' | 'implicit' | 'none';
+  services: SrvService[];
+  findings: MailFinding[];
+}
+
+/** RFC 6186 and RFC 8314 service labels, in the order they are listed. */
+export const srvServices = [
+  ['_submissions._tcp', 'submissions'],
+  ['_submission._tcp', 'submission'],
+  ['_imaps._tcp', 'imaps'],
+  ['_imap._tcp', 'imap'],
+  ['_pop3s._tcp', 'pop3s'],
+  ['_pop3._tcp', 'pop3'],
+] as const;
+
+/** Most MX hosts and services probed per domain: a hostile zone must not fan out without end. */
+export const maxMxHosts = 10;
+const maxPerService = 4;
+
+/** The DNS failure as a finding (DNS_FAILED names the cause). */
+export function dnsFinding(r: DnsFailure, what: string): MailFinding {
+  return { code: 'DNS_FAILED', severity: 'critical', message: `${what}: ${r.code} (${r.message})` };
+}
+
+/** Resolves MX (with null MX and the A/AAAA fallback) and SRV services of `domain`. */
+export async function discover(domain: string, dns: DnsResolver, signal?: AbortSignal): Promise<Discovery> {
+  const mxP = dns.query(domain, 'MX', signal);
+  const srvP = Promise.all(srvServices.map(([label]) => dns.query(`${label}.${domain}`, 'SRV', signal)));
+  const [mx, srvs] = await Promise.all([mxP, srvP]);
+  const findings: MailFinding[] = [];
+  const out: Discovery = { domain, mx: [], source: 'none', services: [], findings };
+
+  if (mx.ok) {
+    // RFC 7505 section 3: a single MX with preference 0 and exchange "." means "no mail".
+    const isNull = mx.records.length === 1 && mx.records[0]!.exchange === '';
+    if (isNull) {
+      out.source = 'null-mx';
+      findings.push({ code: 'NULL_MX', severity: 'note', message: `${domain} publishes a null MX (RFC 7505): it accepts no mail` });
+    } else {
+      out.source = 'mx';
+      const hosts = mx.records.filter((r) => r.exchange !== '').sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange));
+      const seen = new Set<string>();
+      for (const r of hosts) {
+        if (seen.has(r.exchange) || out.mx.length >= maxMxHosts) continue;
+        seen.add(r.exchange);
+        out.mx.push({ host: r.exchange, preference: r.preference });
+      }
+    }
+  } else if (mx.code === 'NODATA') {
+    // RFC 5321 section 5.1: no MX, so the domain itself is the implicit MX if it has an address.
+    const [a, aaaa] = await Promise.all([dns.query(domain, 'A', signal), dns.query(domain, 'AAAA', signal)]);
+    if (a.ok || aaaa.ok) {
+      out.source = 'implicit';
+      out.mx.push({ host: domain, preference: 0 });
+      findings.push({ code: 'NO_MX', severity: 'note', message: `${domain} has no MX record; mail goes to its own address (RFC 5321 section 5.1)` });
+    } else {
+      const failed = [a, aaaa].find((r) => !isNegative(r)) as DnsFailure | undefined;
+      findings.push(failed !== undefined ? dnsFinding(failed, `address of ${domain}`) : { code: 'NO_MX', severity: 'critical', message: `${domain} has neither MX nor A/AAAA records: it cannot receive mail` });
+    }
+  } else {
+    findings.push(dnsFinding(mx, `MX of ${domain}`));
+  }
+
+  srvs.forEach((r: DnsResult<'SRV'>, i) => {
+    const [label, scheme] = srvServices[i]!;
+    if (!r.ok) {
+      if (!isNegative(r)) findings.push(dnsFinding(r, `SRV ${label}.${domain}`));
+      return;
+    }
+    // RFC 6186 section 4: target "." means the service is decidedly not available.
+    const usable = r.records.filter((s) => s.target !== '' && s.port > 0).sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    for (const s of usable.slice(0, maxPerService)) {
+      out.services.push({ service: label, scheme, host: s.target, port: s.port, priority: s.priority });
+    }
+  });
+  return out;
+}
