@@ -1,6 +1,6 @@
 // PostgreSQL SSLRequest: one initdb, copied per certificate scenario, one postmaster each
 // (ssl_cert_file is per cluster). Runs as the postgres user: postgres refuses root.
-import { copyFileSync, cpSync, mkdirSync } from 'node:fs';
+import { chmodSync, copyFileSync, cpSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { certFiles, lowSeclevelConf, scenarios, type Ctx, type Endpoint, type ServerModule } from '../lib/context.ts';
 import { waitForPorts } from '../lib/procs.ts';
@@ -21,6 +21,8 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
     scenarios.map(async (s): Promise<Endpoint> => {
       const data = join(base, s);
       cpSync(template, data, { recursive: true });
+      // Node 24's cpSync creates the top directory with the default mode; postgres wants 0700.
+      chmodSync(data, 0o700);
       const f = certFiles(ctx, s);
       // The key must belong to the server's user with mode 0600 or postgres refuses it.
       copyFileSync(f.served, join(data, 'server.crt'));
