@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { startConsole, type ConsoleHandle } from './chat/console.ts';
 import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
 import { TrustStore } from './cert/trust.ts';
+import { createKeyedLock } from './commands/channel-lock.ts';
 import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
 import { configFromProcess, type Config } from './config.ts';
 import type { Services } from './core/services.ts';
@@ -109,6 +110,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       now,
       defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false, warnDays: config.warnDays, critDays: config.critDays },
       limits: { maxTargetsPerChannel: config.maxTargetsPerChannel },
+      channelLock: createKeyedLock(),
     };
     const dispatcher = createDispatcher({ services, log: log.child({ component: 'commands' }) });
 

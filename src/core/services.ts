@@ -64,6 +64,11 @@ export interface CheckService {
   checkAdHoc(target: Target, caPem?: string): Promise<ProbeResult[]>;
 }
 
+/** Runs `fn` after every earlier call with the same key has finished (one process only). */
+export interface KeyedLock {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
 /** Everything a command may use. */
 export interface Services {
   repo: TargetRepository;
@@ -73,4 +78,6 @@ export interface Services {
   defaults: ChannelSettings & { warnDays: number; critDays: number };
   /** Limits on chat input (targets per channel, etc.). */
   limits: { maxTargetsPerChannel: number };
+  /** Per-channel serialization of check-then-write commands (add's count, duplicate, store). */
+  channelLock: KeyedLock;
 }
