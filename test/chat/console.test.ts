@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CONSOLE_CHANNEL, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
+import { CONSOLE_CHANNEL, LineSplitter, MAX_LINE, TOO_LONG, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
 import { DeliveryError } from '../../src/chat/types.ts';
 import { harness } from '../commands/fakes.ts';
 import { startTlsServer } from '../helpers/fake-server.ts';
@@ -58,6 +58,68 @@ test('console: refuses an over-long line without running it', async () => {
   await handle.closed;
   assert.match(printed(), /Line longer than 2000 characters; ignored/);
   assert.deepEqual(h.checks.stored, []);
+});
+
+test('console: the line splitter never holds more than one bounded line, however long the input line', () => {
+  const splitter = new LineSplitter(10);
+  const held = (): number => (splitter as unknown as { length: number }).length;
+  const out: (string | typeof TOO_LONG)[] = [];
+  out.push(...splitter.push('ab'));
+  for (let i = 0; i < 1000; i++) {
+    out.push(...splitter.push('x'.repeat(4096)));
+    assert.ok(held() <= 11, `holds ${held()} characters`);
+  }
+  out.push(...splitter.push('tail\r\nlist 2\r\n/help'));
+  out.push(...splitter.end());
+  assert.deepEqual(out, [TOO_LONG, 'list 2', '/help']);
+});
+
+test('console: the line splitter keeps multi-byte characters split across chunks and accepts exactly MAX_LINE', () => {
+  const splitter = new LineSplitter();
+  const euro = Buffer.from('€\n', 'utf8');
+  const lines = [...splitter.push(euro.subarray(0, 1)), ...splitter.push(euro.subarray(1)), ...splitter.push(`${'a'.repeat(MAX_LINE)}\r\n${'b'.repeat(MAX_LINE + 1)}\n`)];
+  assert.deepEqual(lines, ['€', 'a'.repeat(MAX_LINE), TOO_LONG]);
+});
+
+test('console: an over-long line in a child process is refused without buffering it, and the session answers afterwards', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/console-child.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 128 MB in one line, written in 1 MB chunks as fast as the pipe takes them.
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  for (let i = 0; i < 128; i++) {
+    if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+  }
+  child.stdin.end('\n/list\n');
+  assert.equal(await exited, 0);
+  assert.match(out, /^\[ERROR\] Line longer than 2000 characters; ignored\.$/m);
+  assert.match(out, /No targets in this channel yet/);
+  const peak = Number(/peak-rss-kb (\d+)/.exec(out)?.[1]);
+  assert.ok(peak > 0 && peak < 150 * 1024, `peak RSS ${peak} kB`);
+});
+
+test('console: /quit and exit end the session without running later lines, and /help says how to leave', async () => {
+  for (const word of ['/quit', 'exit', 'QUIT', '/exit']) {
+    const { h, input, handle, printed } = session();
+    input.write(`/help\n${word}\n/add late.example.com\n`);
+    await handle.closed;
+    assert.match(printed(), /Ctrl-D/);
+    assert.match(printed(), /^Bye\.$/m, word);
+    assert.deepEqual(await h.repo.listTargets(CONSOLE_CHANNEL), [], `nothing runs after ${word}`);
+  }
+});
+
+test('console: a long pasted script is read with backpressure and every line is answered in order', async () => {
+  const { input, handle, printed } = session();
+  const lines = Array.from({ length: 300 }, (_, i) => `/add host${i}.example.com`);
+  input.end(`${lines.join('\n')}\n/list\n`);
+  await handle.closed;
+  const out = printed();
+  assert.equal(out.match(/Added as/g)?.length, 50, 'the harness limit is 50 targets');
+  assert.equal(out.match(/the limit is 50/g)?.length, 250);
+  assert.ok(out.indexOf('host49.example.com') < out.indexOf('50 targets in this channel'));
+  assert.ok(out.lastIndexOf('the limit is 50') < out.indexOf('50 targets in this channel'), 'in input order');
 });
 
 test('console: its sender prints alerts and refuses other platforms permanently', async () => {
