@@ -32,7 +32,7 @@ test('console: runs typed commands in order, with or without a slash, and exits 
   assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left$/m);
   assert.match(out, /^ {2}Protocol: smtp, STARTTLS$/m);
   assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left\n {2}Added as \w+\.$/m);
-  assert.match(out, /^\[OK\] 1 target in this channel$/m);
+  assert.match(out, /^1 target in this channel: 1 ok$/m);
   assert.match(out, /^ {2}- \[OK\] \w+ mail\.example\.com:587 \(smtp STARTTLS\) — ok, 90 days left — Mail relay$/m);
   assert.ok(out.indexOf('Added as') < out.indexOf('1 target in this channel'), 'replies in input order');
   const [record] = await h.repo.listTargets(CONSOLE_CHANNEL);

@@ -148,6 +148,11 @@ test('add: answers bad input with a clear message and the usage line', async () 
 
   const unknownOption = await h.one('add mail.example.com --colour red');
   assert.match(unknownOption.title, /unknown option --colour/);
+  const trailing = await h.one('add host.example.com --bogus');
+  assert.equal(trailing.title, 'unknown option --bogus', 'an unknown option at the end is unknown, not valueless');
+  const valueless = await h.one('add host.example.com --servername');
+  assert.equal(valueless.title, 'option --servername needs a value');
+  assert.deepEqual(await h.repo.listTargets(CHANNEL), []);
 
   const badProtocol = await h.one('add mail.example.com --protocol gopher');
   assert.match(badProtocol.title, /unknown protocol; known: tls, https, smtp/);
