@@ -193,7 +193,11 @@ export function startConsole(opts: ConsoleOptions): ConsoleHandle {
         if (channel.platform !== 'console') {
           throw new DeliveryError(`console cannot deliver to ${channel.platform}`, { permanent: true });
         }
+        // An alert arriving while the prompt waits starts on its own line and re-prompts.
+        const atPrompt = opts.prompt === true && !ended && pending === 0;
+        if (atPrompt) opts.output.write('\n');
         write(renderPlain(message, 'alert'));
+        if (atPrompt) prompt();
       },
     },
     closed,

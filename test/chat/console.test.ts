@@ -134,6 +134,18 @@ test('console: its sender prints alerts and refuses other platforms permanently'
   assert.equal(printed(), '[alert] [WARNING] mail.example.com:587 expires in 7 days\n  Actions: /check k3x9p2\n');
 });
 
+test('console: an alert arriving at the prompt starts on its own line and the prompt comes back', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = '';
+  output.on('data', (c: Buffer) => (printed += c.toString('utf8')));
+  const handle = startConsole({ input, output, dispatcher: harness().dispatch, prompt: true });
+  await handle.sender.send(CONSOLE_CHANNEL, { title: 'x expires in 7 days', status: 'warning' });
+  input.end();
+  await handle.closed;
+  assert.equal(printed, 'certwatch> \n[alert] [WARNING] x expires in 7 days\ncertwatch> ');
+});
+
 test('console: close() stops reading and resolves once pending commands are answered', async () => {
   const { input, handle, printed } = session();
   input.write('/list\n');
