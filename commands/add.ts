@@ -33,7 +33,29 @@ export default defineCommand({
     .refine((a) => a.label === undefined || a.label.length <= MAX_LABEL, `the label is longer than ${MAX_LABEL} characters`),
   async run({ args, channel, user, services, respond, prefix, log }) {
     const target = parseTarget(args.target, { protocol: args.protocol, mode: args.mode, servername: args.servername });
-    const existing = await services.repo.findDuplicate(channel, target);
+    // Duplicate check, count and store under the channel's lock: concurrent adds in this
+    // process (four users, or one pasting many lines) must not all pass the same count.
+    const admitted = await services.channelLock.run(`${channel.platform}:${channel.channelId}`, async () => {
+      const existing = await services.repo.findDuplicate(channel, target);
+      if (existing !== undefined) return { existing, record: undefined };
+      const count = (await services.repo.listTargets(channel)).length;
+      const max = services.limits.maxTargetsPerChannel;
+      if (count >= max) {
+        throw new UserError(`This channel already watches ${count} targets, the limit is ${max}. Remove one first (${prefix}remove <id>).`);
+      }
+      const record: TargetRecord = {
+        id: await newTargetId(services.repo),
+        target,
+        channel,
+        addedBy: user,
+        addedAt: services.now().toISOString(),
+      };
+      if (args.label !== undefined) record.label = args.label;
+      if (args.thresholds !== undefined) record.thresholds = args.thresholds;
+      await services.repo.addTarget(record);
+      return { existing: undefined, record };
+    });
+    const { existing, record } = admitted;
     if (existing !== undefined) {
       await respond({
         title: `${endpoint(target)} is already watched here as ${existing.id}`,
@@ -42,21 +64,6 @@ export default defineCommand({
       });
       return;
     }
-    const count = (await services.repo.listTargets(channel)).length;
-    const max = services.limits.maxTargetsPerChannel;
-    if (count >= max) {
-      throw new UserError(`This channel already watches ${count} targets, the limit is ${max}. Remove one first (${prefix}remove <id>).`);
-    }
-    const record: TargetRecord = {
-      id: await newTargetId(services.repo),
-      target,
-      channel,
-      addedBy: user,
-      addedAt: services.now().toISOString(),
-    };
-    if (args.label !== undefined) record.label = args.label;
-    if (args.thresholds !== undefined) record.thresholds = args.thresholds;
-    await services.repo.addTarget(record);
 
     let latest;
     try {

@@ -55,9 +55,23 @@ export default defineCommand({
       return;
     }
     const results = await services.checks.checkAdHoc(target);
-    await respond(formatResults(target, results, { note: `Checked once; not watched here (${prefix}add ${target.input} watches it).` }));
+    await respond(formatResults(target, results, { note: `Checked once; not watched here (${prefix}${addCommand(target.input, args)} watches it).` }));
   },
 });
+
+/** The `add` line that watches what was just checked, with the options that shaped the check. */
+function addCommand(input: string, options: { protocol?: string | undefined; mode?: string | undefined; servername?: string | undefined }): string {
+  const parts = ['add', quoteArg(input)];
+  if (options.protocol !== undefined) parts.push('--protocol', quoteArg(options.protocol));
+  if (options.mode !== undefined) parts.push('--mode', quoteArg(options.mode));
+  if (options.servername !== undefined) parts.push('--servername', quoteArg(options.servername));
+  return parts.join(' ');
+}
+
+/** A word as the tokenizer reads it back: quoted when it holds spaces or quotes. */
+function quoteArg(word: string): string {
+  return /^[^\s"'“”‘’„]+$/.test(word) ? word : `"${word.replace(/"/g, '')}"`;
+}
 
 async function checkAll(channel: ChannelRef, services: Services, respond: Respond, prefix: string, log: CommandLogger): Promise<void> {
   const records = await services.repo.listTargets(channel);

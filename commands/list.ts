@@ -1,11 +1,9 @@
 // list [page]: this channel's targets, soonest expiry first, with status and days left.
 import { z } from 'zod';
 import { expirySortKey, formatListItem } from '../src/chat/format.ts';
-import type { ReplyStatus } from '../src/chat/types.ts';
 import { latestFor } from '../src/commands/latest.ts';
 import { noOptions, pageNumber } from '../src/commands/schemas.ts';
 import { defineCommand, UserError } from '../src/commands/types.ts';
-import { worstStatus } from '../src/probe/result.ts';
 
 /** Lines per page: keeps a page well under Telegram's 4096 characters and Slack's block limits. */
 export const PAGE_SIZE = 20;
@@ -31,12 +29,19 @@ export default defineCommand({
     if (args.page > pages) throw new UserError(`There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of targets.`);
     const shown = rows.slice((args.page - 1) * PAGE_SIZE, args.page * PAGE_SIZE);
     const now = services.now();
-    const known = rows.flatMap((r) => (r.latest === undefined ? [] : [r.latest.status]));
-    const status: ReplyStatus = known.length === 0 ? 'info' : worstStatus(known);
+    // The header is neutral: the command succeeded. Each line carries its target's status,
+    // and the header counts them ("9 targets in this channel: 2 error, 7 ok").
+    const counts = new Map<string, number>();
+    for (const r of rows) {
+      const s = r.latest?.status ?? 'new';
+      counts.set(s, (counts.get(s) ?? 0) + 1);
+    }
+    const order = ['critical', 'error', 'warning', 'ok', 'new'];
+    const summary = [...counts].sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0])).map(([s, n]) => `${n} ${s}`);
     const text = pages > 1 ? [`Page ${args.page} of ${pages}.${args.page < pages ? ` ${prefix}list ${args.page + 1} shows more.` : ''}`] : [];
     await respond({
-      title: `${rows.length} target${rows.length === 1 ? '' : 's'} in this channel`,
-      status,
+      title: `${rows.length} target${rows.length === 1 ? '' : 's'} in this channel: ${summary.join(', ')}`,
+      status: 'info',
       items: shown.map((r) => formatListItem(r.record, r.latest, now)),
       ...(text.length > 0 ? { text } : {}),
     });

@@ -1,7 +1,9 @@
 // The one module that reads process.env. Everything else receives a parsed Config.
+import { closeSync, openSync, readSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 
@@ -10,8 +12,18 @@ export type Env = Record<string, string | undefined>;
 
 const blankToUndefined = (v: unknown): unknown => (typeof v === 'string' && v.trim() === '' ? undefined : v);
 const opt = <T extends z.ZodType>(schema: T) => z.preprocess(blankToUndefined, schema.optional());
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
+// Messages are written for people: zod's own ("expected number, received NaN") name its types.
+const int = (min: number, max: number) => {
+  const rule = `expected a whole number from ${min} to ${max}`;
+  return z
+    .string({ error: rule })
+    .trim()
+    .regex(/^\d{1,9}$/, rule)
+    .transform(Number)
+    .pipe(z.number().min(min, rule).max(max, rule));
+};
+const oneOf = <const T extends readonly [string, ...string[]]>(values: T) => z.enum(values, { error: `expected one of: ${values.join(', ')}` });
+const bool = oneOf(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const list = z.string().transform((v) =>
   v
     .split(',')
@@ -31,7 +43,7 @@ const cidr = z.string().refine(
   },
   { message: 'expected address/prefix, e.g. 10.0.0.0/8 or fd00::/8' },
 );
-const url = z.url();
+const url = z.url({ error: 'expected an absolute URL, e.g. https://host/path' });
 
 /**
  * Every environment variable certwatch reads. `.env.example` documents each key
@@ -46,20 +58,20 @@ export const envSchema = z.object({
   CHECK_CONCURRENCY: opt(int(1, 1000)),
   CHECK_JITTER_MS: opt(int(0, 3_600_000)),
   PROBE_TIMEOUT_MS: opt(int(100, 300_000)),
-  PROBE_IP_FAMILY: opt(z.enum(['any', '4', '6'])),
+  PROBE_IP_FAMILY: opt(oneOf(['any', '4', '6'])),
   WARN_DAYS: opt(int(0, 3650)),
   CRIT_DAYS: opt(int(0, 3650)),
   ALERT_THRESHOLDS: opt(days),
   FAIL_AFTER: opt(int(1, 100)),
   HTTP_PORT: opt(int(0, 65535)),
   HTTP_HOST: opt(z.string()),
-  LOG_LEVEL: opt(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
+  LOG_LEVEL: opt(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   EXTRA_CA_FILE: opt(z.string()),
   ALLOW_PRIVATE_TARGETS: opt(bool),
   ALLOWED_TARGET_CIDRS: opt(list.pipe(z.array(cidr))),
   DNS_SERVERS: opt(list.pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\](:\d{1,5})?)$/, 'expected a.b.c.d[:port], v6 or [v6]:port')))),
   MAX_TARGETS_PER_CHANNEL: opt(int(1, 100_000)),
-  CONSOLE: opt(z.enum(['auto', 'on', 'off'])),
+  CONSOLE: opt(oneOf(['auto', 'on', 'off'])),
   REDIS_URL: opt(url),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'Slack bot tokens start with xoxb-')),
   SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'Slack app-level tokens start with xapp-')),
@@ -148,29 +160,14 @@ export class ConfigError extends Error {
 /** Parses an environment into a Config; throws ConfigError listing every problem. */
 export function parseConfig(env: Env, cwd = '.'): Config {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    // Issue messages name the variable and the rule; zod does not echo the input value.
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
-  }
+  // Issue messages name the variable and the rule; zod does not echo the input value.
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // The cross-field rules run on the raw values too, so every problem is listed in one go.
+  problems.push(...crossFieldProblems(env, parsed.success ? parsed.data : undefined));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
-  const problems: string[] = [];
   const warnDays = e.WARN_DAYS ?? 30;
   const critDays = e.CRIT_DAYS ?? 7;
-  if (critDays > warnDays) problems.push(`CRIT_DAYS: must not exceed WARN_DAYS (${warnDays})`);
-  if (e.SLACK_BOT_TOKEN !== undefined && e.SLACK_APP_TOKEN === undefined && e.SLACK_SIGNING_SECRET === undefined) {
-    problems.push('SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)');
-  }
-  if ((e.SLACK_APP_TOKEN !== undefined || e.SLACK_SIGNING_SECRET !== undefined) && e.SLACK_BOT_TOKEN === undefined) {
-    problems.push('SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set');
-  }
-  if (e.TELEGRAM_WEBHOOK_URL !== undefined && e.TELEGRAM_WEBHOOK_SECRET === undefined) {
-    problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (requests are checked against it)');
-  }
-  if (e.TELEGRAM_WEBHOOK_URL !== undefined && e.TELEGRAM_BOT_TOKEN === undefined) {
-    problems.push('TELEGRAM_BOT_TOKEN: required with TELEGRAM_WEBHOOK_URL');
-  }
-  if (problems.length > 0) throw new ConfigError(problems);
-
   const dataDir = resolve(cwd, e.DATA_DIR ?? './data');
   const thresholds = [...new Set(e.ALERT_THRESHOLDS ?? [30, 14, 7, 3, 1])].sort((a, b) => b - a);
   return {
@@ -217,15 +214,78 @@ export function parseConfig(env: Env, cwd = '.'): Config {
   };
 }
 
+/** Rules between variables; `parsed` is absent when some variable did not parse. */
+function crossFieldProblems(env: Env, parsed: z.infer<typeof envSchema> | undefined): string[] {
+  const set = (key: string): boolean => blankToUndefined(env[key]) !== undefined;
+  const problems: string[] = [];
+  if (parsed !== undefined && (parsed.CRIT_DAYS ?? 7) > (parsed.WARN_DAYS ?? 30)) {
+    problems.push(`CRIT_DAYS: must not exceed WARN_DAYS (${parsed.WARN_DAYS ?? 30})`);
+  }
+  if (set('SLACK_BOT_TOKEN') && !set('SLACK_APP_TOKEN') && !set('SLACK_SIGNING_SECRET')) {
+    problems.push('SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN (Socket Mode) or SLACK_SIGNING_SECRET (HTTP mode)');
+  }
+  if ((set('SLACK_APP_TOKEN') || set('SLACK_SIGNING_SECRET')) && !set('SLACK_BOT_TOKEN')) {
+    problems.push('SLACK_BOT_TOKEN: required when SLACK_APP_TOKEN or SLACK_SIGNING_SECRET is set');
+  }
+  if (set('TELEGRAM_WEBHOOK_URL') && !set('TELEGRAM_WEBHOOK_SECRET')) {
+    problems.push('TELEGRAM_WEBHOOK_SECRET: required with TELEGRAM_WEBHOOK_URL (requests are checked against it)');
+  }
+  if (set('TELEGRAM_WEBHOOK_URL') && !set('TELEGRAM_BOT_TOKEN')) problems.push('TELEGRAM_BOT_TOKEN: required with TELEGRAM_WEBHOOK_URL');
+  return problems;
+}
+
+/** Largest .env file read; a bigger one is a mistake (or /dev/zero), not a configuration. */
+export const MAX_ENV_FILE_BYTES = 64 * 1024;
+
+/**
+ * Reads a .env file with Node's own parser (util.parseEnv: KEY=value, quotes, comments).
+ * A missing file is an empty environment; an unreadable or oversized one is a ConfigError.
+ * The read is bounded before anything is buffered.
+ */
+export function readEnvFile(path: string): Env {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return {};
+    throw new ConfigError([`${path}: cannot read (${code ?? 'error'})`]);
+  }
+  try {
+    const buf = Buffer.alloc(MAX_ENV_FILE_BYTES + 1);
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, buf, size, buf.length - size, null);
+      if (n === 0) break;
+      size += n;
+      if (size > MAX_ENV_FILE_BYTES) throw new ConfigError([`${path}: larger than ${MAX_ENV_FILE_BYTES / 1024} KiB; not a configuration file`]);
+    }
+    return parseEnv(buf.subarray(0, size).toString('utf8'));
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    throw new ConfigError([`${path}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The environment with `.env` (in cwd) underneath: a variable set in the real environment wins. */
+export function environmentWithDotEnv(env: Env, cwd: string): Env {
+  return { ...readEnvFile(join(cwd, '.env')), ...env };
+}
+
 function sanitizeReplica(name: string): string {
   const clean = name.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   return clean === '' ? 'default' : clean;
 }
 
-/** Reads process.env once; on error prints every problem to stderr and exits 78 (EX_CONFIG). */
+/**
+ * Reads process.env once, over `.env` in the working directory when there is one; on error
+ * prints every problem to stderr and exits 78 (EX_CONFIG).
+ */
 export function configFromProcess(): Config {
   try {
-    return parseConfig(process.env, process.cwd());
+    return parseConfig(environmentWithDotEnv(process.env, process.cwd()), process.cwd());
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`certwatch: ${err.message}\n`);

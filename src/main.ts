@@ -1,16 +1,18 @@
 // The composition root: config → store → prober → monitor → outbox → scheduler → adapters.
 // `npm start` runs main() below; tests call startBot() in-process with overrides.
-import { readFile } from 'node:fs/promises';
 import { pathToFileURL } from 'node:url';
 import { startConsole, type ConsoleHandle } from './chat/console.ts';
 import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
 import { TrustStore } from './cert/trust.ts';
 import { createMailService } from './mail/service.ts';
+import { createKeyedLock } from './commands/channel-lock.ts';
 import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
 import { configFromProcess, type Config } from './config.ts';
 import type { Services } from './core/services.ts';
 import { Monitor, type ProbeFn } from './monitor/index.ts';
 import { startOpsServer, type OpsServer } from './ops/http.ts';
+import { readBounded } from './cli/read-bounded.ts';
+import { chooseLogDestination } from './ops/log-destination.ts';
 import { createLogger, scrub, type Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { OutboxStore, OutboxWorker } from './outbox/index.ts';
@@ -54,6 +56,9 @@ export interface BotHandle {
   stop(): Promise<void>;
 }
 
+/** Largest EXTRA_CA_FILE accepted (the same bound as `certwatch check --ca`). */
+const MAX_EXTRA_CA_BYTES = 1024 * 1024;
+
 /** How long shutdown waits for the outbox to flush. */
 const DRAIN_MS = 3000;
 
@@ -61,14 +66,20 @@ const DRAIN_MS = 3000;
 export async function startBot(config: Config, overrides: BotOverrides = {}): Promise<BotHandle> {
   const chatConfigured = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
   const consoleWanted = overrides.console !== false && (config.console === 'on' || (config.console === 'auto' && !chatConfigured));
-  const log =
-    overrides.log ??
-    createLogger({
-      level: config.logLevel,
-      // In console mode stdout carries the conversation: logs go to stderr.
-      ...(consoleWanted && overrides.console === undefined ? { fd: 2 as const } : {}),
-      secrets: [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl],
-    });
+  const secrets = [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl];
+  // The console on this process's terminal: logs go to a file there (issue 10, N1).
+  const consoleOnStdio = consoleWanted && overrides.console === undefined;
+  let logFile: string | undefined;
+  let log = overrides.log;
+  if (log === undefined) {
+    const where = chooseLogDestination({ console: consoleOnStdio, stdoutIsTTY: process.stdout.isTTY === true, stderrIsTTY: process.stderr.isTTY === true, dataDir: config.dataDir });
+    try {
+      log = createLogger({ level: config.logLevel, secrets, ...where });
+      if ('file' in where) logFile = where.file;
+    } catch {
+      log = createLogger({ level: config.logLevel, secrets, fd: 2 }); // an unwritable DATA_DIR: better mixed than lost
+    }
+  }
   const now = overrides.now ?? (() => new Date());
   const stopping = new AbortController();
   const cleanups: (() => Promise<void>)[] = [];
@@ -81,7 +92,11 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
   });
   try {
     let trust = overrides.trust ?? TrustStore.bundled();
-    if (config.extraCaFile !== undefined) trust = trust.withExtra(await readFile(config.extraCaFile, 'utf8'), config.extraCaFile);
+    if (config.extraCaFile !== undefined) {
+      // Bounded like `check --ca`: EXTRA_CA_FILE=/dev/zero must fail fast, not fill memory.
+      const pem = await readBounded('EXTRA_CA_FILE', config.extraCaFile, MAX_EXTRA_CA_BYTES, process.stdin);
+      trust = trust.withExtra(pem, config.extraCaFile);
+    }
     const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}) });
     const probe: ProbeFn = overrides.probe ?? ((t, o) => prober.probe(t, o));
 
@@ -120,6 +135,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       now,
       defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false, warnDays: config.warnDays, critDays: config.critDays },
       limits: { maxTargetsPerChannel: config.maxTargetsPerChannel },
+      channelLock: createKeyedLock(),
     };
     const dispatcher = createDispatcher({ services, log: log.child({ component: 'commands' }) });
 
@@ -197,6 +213,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
         output: io.output as NodeJS.WritableStream & import('node:stream').Writable,
         dispatcher,
         prompt: overrides.console === undefined && process.stdin.isTTY === true,
+        ...(consoleOnStdio && process.stdout.isTTY === true ? { banner: consoleBanner(logFile) } : {}),
       });
       worker.register(consoleSession.sender);
       log.info('console.ready');
@@ -262,6 +279,14 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
     await store.close().catch(() => {});
     throw err;
   }
+}
+
+/** What a person at the terminal sees first: how to start, how to leave, where the logs are. */
+export function consoleBanner(logFile: string | undefined): string[] {
+  return [
+    'certwatch console: type /help for the commands; /quit or Ctrl-D leaves.',
+    logFile === undefined ? 'Logs go to stderr.' : `Logs are written to ${logFile}`,
+  ];
 }
 
 /** `npm start`: reads the environment, starts the bot, stops it on SIGTERM/SIGINT. */

@@ -53,9 +53,24 @@ export function daysLeftOf(results: readonly ProbeResult[]): number | undefined 
   return soonestCertificate(results)?.certificate?.daysLeft;
 }
 
-/** "87 days left", "1 day left", "expired 3 days ago", "expires today". */
-export function daysText(days: number): string {
-  if (days < 0) return `expired ${-days} day${days === -1 ? '' : 's'} ago`;
+const DAY_MS = 86_400_000;
+
+/**
+ * "87 days left", "1 day left", "expires today", "expired today", "expired 3 days ago".
+ * One rule for every message, the same as the judge's EXPIRED problem (src/cert/judge.ts):
+ * whole days, rounded down in the direction of travel. Before expiry that is daysLeft,
+ * floor((notAfter - at) / day); once `at` is past notAfter it is
+ * floor((at - notAfter) / day) days ago, so one second late reads "expired today", never
+ * "expired 1 day ago", and the reply never says 31 where the finding says 30.
+ */
+export function expiryText(cert: { notAfter: string; daysLeft: number }, at: string | undefined): string {
+  const end = Date.parse(cert.notAfter);
+  const when = at === undefined ? Number.NaN : Date.parse(at);
+  if (!Number.isNaN(end) && !Number.isNaN(when) ? when > end : cert.daysLeft < 0) {
+    const ago = !Number.isNaN(end) && !Number.isNaN(when) ? Math.floor((when - end) / DAY_MS) : -cert.daysLeft - 1;
+    return ago === 0 ? 'expired today' : `expired ${ago} day${ago === 1 ? '' : 's'} ago`;
+  }
+  const days = Math.max(cert.daysLeft, 0);
   if (days === 0) return 'expires today';
   return `${days} day${days === 1 ? '' : 's'} left`;
 }
@@ -63,10 +78,10 @@ export function daysText(days: number): string {
 /** One-line verdict: "ok, 87 days left" or "error: CONNECT_REFUSED". */
 export function verdict(results: readonly ProbeResult[]): string {
   const status = worstStatus(results.map((r) => r.status));
-  const days = daysLeftOf(results);
+  const soonest = soonestCertificate(results);
   const firstError = results.find((r) => r.error !== null)?.error ?? null;
-  if (days === undefined) return firstError === null ? status : `${status}: ${firstError.code}`;
-  return `${status}, ${daysText(days)}`;
+  if (soonest?.certificate == null) return firstError === null ? status : `${status}: ${firstError.code}`;
+  return `${status}, ${expiryText(soonest.certificate, soonest.checkedAt)}`;
 }
 
 /** Buttons acting on a stored target. */
@@ -108,7 +123,7 @@ export function formatResults(target: Target, results: readonly ProbeResult[], o
   const soonest = soonestCertificate(results);
   const cert = soonest?.certificate;
   if (cert != null) {
-    fields.push({ label: 'Days left', value: daysText(cert.daysLeft) });
+    fields.push({ label: 'Days left', value: expiryText(cert, soonest?.checkedAt) });
     fields.push({ label: 'Expires', value: formatTime(cert.notAfter) });
     fields.push({ label: 'Issuer', value: clean(cert.issuer) });
     fields.push({ label: 'Subject', value: clean(cert.subject) });
@@ -165,7 +180,7 @@ function addressLines(results: readonly ProbeResult[]): string[] {
   const keys = new Set(results.map((r) => `${r.status}|${r.certificate?.fingerprint256 ?? r.error?.code ?? ''}`));
   if (keys.size < 2) return [];
   return results.map((r) => {
-    const what = r.certificate === null ? (r.error?.code ?? 'no certificate') : `${daysText(r.certificate.daysLeft)}, SHA-256 ${r.certificate.fingerprint256.slice(0, 23)}…`;
+    const what = r.certificate === null ? (r.error?.code ?? 'no certificate') : `${expiryText(r.certificate, r.checkedAt)}, SHA-256 ${r.certificate.fingerprint256.slice(0, 23)}…`;
     return `${clean(r.address ?? 'no address', 60)}: ${r.status}, ${what}`;
   });
 }

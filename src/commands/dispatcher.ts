@@ -53,8 +53,12 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
     const started = Date.now();
     let outcome = 'ok';
     try {
-      const parsed = parseArgs(tokenize(cmd.text));
+      const missingValue: string[] = [];
+      const parsed = parseArgs(tokenize(cmd.text), missingValue);
       const args = def.args.safeParse(parsed);
+      // "--bogus" at the end is an unknown option, not one that "needs a value".
+      const unknown = args.success ? undefined : args.error.issues.find((i) => i.code === 'unrecognized_keys');
+      if (missingValue.length > 0 && unknown === undefined) throw new UserError(`option --${missingValue[0]} needs a value`, true);
       if (!args.success) {
         outcome = 'bad_args';
         await safeRespond(usageReply(def, prefix, describeIssues(args.error.issues)));

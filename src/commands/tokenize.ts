@@ -69,9 +69,11 @@ function unwrapSlackLink(word: string): string {
 
 /**
  * Splits tokens into positional words and options. `--name value` and `--name=value` are
- * options (an em or en dash counts as "--"); a lone `--` ends options.
+ * options (an em or en dash counts as "--"); a lone `--` ends options. An option at the end
+ * with no value throws, unless `missingValue` is given: then its name is pushed there and its
+ * value is "", so the caller can first tell an unknown option from a known one without value.
  */
-export function parseArgs(tokens: readonly string[]): ParsedArgs {
+export function parseArgs(tokens: readonly string[], missingValue?: string[]): ParsedArgs {
   const positional: string[] = [];
   // Option names match [a-z][a-z0-9-]*, so "__proto__" cannot be one.
   const options: Record<string, string> = {};
@@ -96,7 +98,11 @@ export function parseArgs(tokens: readonly string[]): ParsedArgs {
     let value = m[2];
     if (value === undefined) {
       value = tokens[i + 1];
-      if (value === undefined) throw new UserError(`option --${name} needs a value`, true);
+      if (value === undefined) {
+        if (missingValue === undefined) throw new UserError(`option --${name} needs a value`, true);
+        missingValue.push(name);
+        value = '';
+      }
       i++;
     }
     options[name] = value;

@@ -70,6 +70,11 @@ export interface MailService {
   checkDomain(domain: string): Promise<MailReport>;
 }
 
+/** Runs `fn` after every earlier call with the same key has finished (one process only). */
+export interface KeyedLock {
+  run<T>(key: string, fn: () => Promise<T>): Promise<T>;
+}
+
 /** Everything a command may use. */
 export interface Services {
   /** Mail domain checks; absent in deployments and tests that do not wire them. */
@@ -81,4 +86,6 @@ export interface Services {
   defaults: ChannelSettings & { warnDays: number; critDays: number };
   /** Limits on chat input (targets per channel, etc.). */
   limits: { maxTargetsPerChannel: number };
+  /** Per-channel serialization of check-then-write commands (add's count, duplicate, store). */
+  channelLock: KeyedLock;
 }

@@ -41,12 +41,14 @@ export interface LoggerOptions {
   destination?: DestinationStream;
   /** File descriptor when no destination is given: 1 stdout (default), 2 stderr. */
   fd?: 1 | 2;
+  /** Append to this file instead (created with its directory); wins over `fd`. */
+  file?: string;
 }
 
 /** A structured logger: one event name (`msg`) plus key/value fields per line. */
 export function createLogger(opts: LoggerOptions): Logger {
   const secrets = [...new Set((opts.secrets ?? []).filter((s): s is string => s !== undefined && s.length >= 6))];
-  const out = opts.destination ?? pino.destination({ dest: opts.fd ?? 1, sync: true });
+  const out = opts.destination ?? (opts.file !== undefined ? pino.destination({ dest: opts.file, sync: true, mkdir: true, append: true }) : pino.destination({ dest: opts.fd ?? 1, sync: true }));
   const dest: DestinationStream = secrets.length === 0 ? out : { write: (line: string) => out.write(scrub(line, secrets)) };
   return pino({ level: opts.level, base: { app: 'certwatch' }, redact: { paths: redactPaths, censor: '[REDACTED]' } }, dest);
 }

@@ -72,6 +72,34 @@ export function protocolError(detail: string, step: string, hint?: string): Prob
   return new ProbeError('PROTOCOL_ERROR', detail, hint === undefined ? { step } : { step, hint });
 }
 
+/** Hint for a port that answered the TLS ClientHello with plaintext (an SMTP banner, HTTP...). */
+export const PLAINTEXT_FIRST_HINT = 'this port speaks plaintext first: try --mode starttls or the right --protocol';
+
+/**
+ * Hint for BLOCKED_TARGET. Users in chat cannot change the policy: it names the environment
+ * variable exactly as it is set, and that the bot must be restarted for it to apply. Cloud
+ * metadata and credential endpoints are not lifted by ALLOW_PRIVATE_TARGETS (see
+ * src/security/address-policy.ts), so their hint names only the exact allow-list entry.
+ */
+export function blockedHint(reason: string, address: string): string {
+  if (/metadata|credential endpoint/.test(reason)) {
+    return `this is never probed unless the bot operator lists exactly ${address} in the environment variable ALLOWED_TARGET_CIDRS and restarts certwatch`;
+  }
+  return 'the bot operator can allow it by setting the environment variable ALLOW_PRIVATE_TARGETS=true (or listing the network in ALLOWED_TARGET_CIDRS) and restarting certwatch';
+}
+
+/**
+ * OpenSSL's reason without its machinery: "C0B7...:error:0A00010B:SSL routines:
+ * ssl3_get_record:wrong version number:../deps/openssl/...:354:" becomes "wrong version
+ * number". Node sets `reason` on TLS errors; the message is parsed when it does not.
+ */
+export function opensslReason(err: Error): string {
+  const reason = (err as { reason?: unknown }).reason;
+  if (typeof reason === 'string' && reason !== '') return reason;
+  const m = /error:[0-9A-Fa-f]{8}:[^:]*:[^:]*:([^:]+)(?::|$)/.exec(err.message);
+  return m?.[1]?.trim() ?? err.message;
+}
+
 /** `host:port` with IPv6 literals in brackets. */
 export function formatHostPort(host: string, port?: number): string {
   const h = host.includes(':') ? `[${host}]` : host;

@@ -4,7 +4,7 @@ import type { SecureContext } from 'node:tls';
 import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
 import type { Problem } from '../cert/types.ts';
-import { ProbeError, type ProbeErrorCode } from './errors.ts';
+import { blockedHint, ProbeError, type ProbeErrorCode } from './errors.ts';
 import { protocols } from './protocols/index.ts';
 import { SocketIO, defaultReadLimits, type ReadLimits } from './reader.ts';
 import { statusOf, type ProbeResult, type Timings } from './result.ts';
@@ -120,7 +120,7 @@ export class Prober {
       if (blocked !== null) {
         throw new ProbeError('BLOCKED_TARGET', `${addr.address} is not allowed: ${blocked}`, {
           step: 'address check',
-          hint: 'the bot operator can allow it with ALLOW_PRIVATE_TARGETS or ALLOWED_TARGET_CIDRS',
+          hint: blockedHint(blocked, addr.address),
         });
       }
       socket = await connectTcp(addr, target.port, signal);

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { ProbeError } from './errors.ts';
+import { opensslReason, PLAINTEXT_FIRST_HINT, ProbeError } from './errors.ts';
 
 /** What the handshake captured: the chain as sent, version and cipher. */
 export interface TlsCapture {
@@ -113,11 +113,12 @@ interface DetailedCert {
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
 
 function classify(err: Error): ProbeError {
-  const msg = err.message;
+  // Users get OpenSSL's reason, not its error string (codes, function names, source paths).
+  const msg = opensslReason(err);
   if (plaintextReply.test(msg)) {
     return new ProbeError('TLS_HANDSHAKE_FAILED', `server did not answer with TLS (${msg})`, {
       step: 'TLS handshake',
-      hint: 'the port may speak plaintext first: try --mode starttls or --protocol',
+      hint: PLAINTEXT_FIRST_HINT,
       cause: err,
     });
   }

@@ -1,6 +1,7 @@
 // The optional per-channel digest: one summary message per channel that has digests on,
 // posted through the outbox (so it is retried and never sent twice for the same fire).
 import { displayName } from '../alerts/messages.ts';
+import { expiryText, soonestCertificate } from '../chat/format.ts';
 import type { ChannelRef, Reply } from '../chat/types.ts';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
 import type { OutboxStore } from '../outbox/store.ts';
@@ -43,14 +44,16 @@ export async function postDigest(deps: DigestDeps, now: Date): Promise<number> {
 export function digestReply(targets: TargetRecord[], latest: Map<string, LatestResults>): Reply {
   const rows = targets.map((t) => {
     const l = latest.get(t.id);
-    const days = l?.results.map((r) => r.certificate?.daysLeft).filter((d): d is number => d !== undefined);
-    const min = days === undefined || days.length === 0 ? null : Math.min(...days);
-    return { t, status: l?.status ?? 'unchecked', min };
+    const soonest = l === undefined ? undefined : soonestCertificate(l.results);
+    const min = soonest?.certificate == null ? null : soonest.certificate.daysLeft;
+    // The same words as every other reply ("expired 30 days ago", never "-31 days left").
+    const when = soonest?.certificate == null ? null : expiryText(soonest.certificate, soonest.checkedAt);
+    return { t, status: l?.status ?? 'unchecked', min, when };
   });
   rows.sort((a, b) => (a.min ?? Infinity) - (b.min ?? Infinity) || a.t.id.localeCompare(b.t.id));
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  const items = rows.slice(0, MAX_ITEMS).map((r) => `${r.status.toUpperCase()} ${displayName(r.t)}: ${r.min === null ? 'no certificate' : `${r.min} days left`} [${r.t.id}]`);
+  const items = rows.slice(0, MAX_ITEMS).map((r) => `${r.status.toUpperCase()} ${displayName(r.t)}: ${r.when ?? 'no certificate'} [${r.t.id}]`);
   if (rows.length > MAX_ITEMS) items.push(`... and ${rows.length - MAX_ITEMS} more`);
   const worst = ['error', 'critical', 'warning'].find((s) => counts.has(s));
   return {

@@ -18,8 +18,9 @@ export type AddressPolicy = (addr: PolicyAddress) => string | null;
 export interface AddressPolicyOptions {
   /**
    * Lift the block on internal ranges (loopback, private, link-local, CGNAT...) for
-   * deployments that watch internal services. Cloud metadata stays blocked unless a CIDR in
-   * `allowCidrs` names it: no certificate lives there and it is the classic SSRF prize.
+   * deployments that watch internal services. Cloud metadata and credential endpoints stay
+   * blocked unless a CIDR in `allowCidrs` covers them: no certificate lives there and they
+   * are the classic SSRF prize.
    */
   allowPrivate?: boolean;
   /** CIDRs (or single addresses) always allowed, e.g. "10.20.0.0/16", "fd12::/48". */
@@ -35,8 +36,22 @@ interface Range {
 
 // Order matters: the first match names the reason, so the specific ranges come first.
 const ranges: Range[] = [
-  // AWS/GCP/Azure/OpenStack instance metadata, and AWS's IPv6 endpoint.
-  { reason: 'cloud metadata endpoint', metadata: true, cidrs: [['169.254.169.254', 32, 'ipv4'], ['fd00:ec2::254', 128, 'ipv6']] },
+  // Instance metadata and credential endpoints: AWS/GCP/Azure/OpenStack/Oracle metadata
+  // (169.254.169.254, AWS's IPv6 fd00:ec2::254), the ECS task credential endpoint
+  // (169.254.170.2), the EKS Pod Identity agent (169.254.170.23, fd00:ec2::23) and Alibaba
+  // Cloud's metadata service (100.100.100.200, inside CGNAT space).
+  {
+    reason: 'cloud metadata or credential endpoint',
+    metadata: true,
+    cidrs: [
+      ['169.254.169.254', 32, 'ipv4'],
+      ['169.254.170.2', 32, 'ipv4'],
+      ['169.254.170.23', 32, 'ipv4'],
+      ['100.100.100.200', 32, 'ipv4'],
+      ['fd00:ec2::254', 128, 'ipv6'],
+      ['fd00:ec2::23', 128, 'ipv6'],
+    ],
+  },
   { reason: 'broadcast address', cidrs: [['255.255.255.255', 32, 'ipv4']] },
   { reason: 'unspecified address', cidrs: [['0.0.0.0', 8, 'ipv4'], ['::', 128, 'ipv6']] },
   { reason: 'loopback address', cidrs: [['127.0.0.0', 8, 'ipv4'], ['::1', 128, 'ipv6']] },
@@ -46,7 +61,7 @@ const ranges: Range[] = [
     cidrs: [['10.0.0.0', 8, 'ipv4'], ['172.16.0.0', 12, 'ipv4'], ['192.168.0.0', 16, 'ipv4'], ['fc00::', 7, 'ipv6'], ['fec0::', 10, 'ipv6']],
   },
   { reason: 'link-local address', cidrs: [['169.254.0.0', 16, 'ipv4'], ['fe80::', 10, 'ipv6']] },
-  // RFC 6598 carrier-grade NAT space; also where some clouds put metadata (100.100.100.200).
+  // RFC 6598 carrier-grade NAT space (Alibaba's metadata address inside it is listed above).
   { reason: 'shared (CGNAT) address', cidrs: [['100.64.0.0', 10, 'ipv4']] },
   { reason: 'multicast address', cidrs: [['224.0.0.0', 4, 'ipv4'], ['ff00::', 8, 'ipv6']] },
   // IETF protocol assignments (RFC 6890), benchmarking (RFC 2544), class E, discard-only
@@ -99,22 +114,27 @@ export function parseCidr(text: string): [string, number, Family] {
 /**
  * Builds the SSRF address policy. Blocks loopback, private, link-local, CGNAT, multicast,
  * unspecified, broadcast, reserved and cloud metadata addresses, including IPv4 ones written
- * as IPv6 (mapped, compatible, NAT64, 6to4), unless allowed by the options.
+ * as IPv6 (mapped, compatible, SIIT, NAT64, 6to4, Teredo), unless allowed by the options.
  */
 export function createAddressPolicy(options: AddressPolicyOptions = {}): AddressPolicy {
   const compiled = ranges.map(compile);
+  const metadataRanges = compiled.filter((r) => r.metadata);
   const allow = new BlockList();
+  // Metadata and credential endpoints are unblocked only by an entry naming the endpoint
+  // itself (a CIDR inside its range), never by a broad one such as 169.254.0.0/16 or ::/0.
+  const allowMetadata = new BlockList();
   for (const cidr of options.allowCidrs ?? []) {
     const [net, prefix, family] = parseCidr(cidr);
     allow.addSubnet(net, prefix, family);
+    const max = family === 'ipv4' ? 32 : 128;
+    if (prefix === max && metadataRanges.some((r) => r.list.check(net, family))) allowMetadata.addAddress(net, family);
   }
   const allowPrivate = options.allowPrivate === true;
 
   const judge = (address: string, family: Family, shown: string): string | null => {
-    if (allow.check(address, family)) return null;
     for (const range of compiled) {
       if (!range.list.check(address, family)) continue;
-      if (allowPrivate && !range.metadata) return null;
+      if (range.metadata ? allowMetadata.check(address, family) : allowPrivate || allow.check(address, family)) return null;
       return `${shown} is a ${range.reason}`;
     }
     return null;
@@ -129,9 +149,10 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
     if (v6 !== null) return v6;
     const inner = embeddedIPv4(groups);
     if (inner === null) return null;
-    // An allow-list entry for the IPv6 spelling itself wins; otherwise judge the IPv4 inside.
-    if (allow.check(canonical, 'ipv6')) return null;
     const v4 = judge(inner, 'ipv4', inner);
-    return v4 === null ? null : `${address} leads to ${v4}`;
+    if (v4 === null) return null;
+    // An allow-list entry for the IPv6 spelling itself wins, except over a metadata endpoint.
+    if (allow.check(canonical, 'ipv6') && !metadataRanges.some((r) => r.list.check(inner, 'ipv4'))) return null;
+    return `${address} leads to ${v4}`;
   };
 }

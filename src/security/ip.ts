@@ -34,13 +34,17 @@ function v4From(hi: number, lo: number): string {
 
 /**
  * The IPv4 address an IPv6 address leads to, when it embeds one: IPv4-mapped ::ffff:0:0/96
- * (RFC 4291 section 2.5.5.2), IPv4-compatible ::/96 (deprecated, section 2.5.5.1), NAT64
- * 64:ff9b::/96 (RFC 6052) and 6to4 2002::/16 (RFC 3056).
+ * (RFC 4291 section 2.5.5.2), IPv4-compatible ::/96 (deprecated, section 2.5.5.1), SIIT's
+ * IPv4-translated ::ffff:0:0:0/96 (RFC 2765 section 2.1), NAT64 64:ff9b::/96 (RFC 6052),
+ * 6to4 2002::/16 (RFC 3056) and Teredo 2001::/32, whose client address (the host the packets
+ * end at) is stored inverted in the last 32 bits (RFC 4380 section 4).
  */
 export function embeddedIPv4(groups: readonly number[]): string | null {
   const [g0, g1, g2, g3, g4, g5, g6 = 0, g7 = 0] = groups;
   const zeroUpTo5 = g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0;
   if (zeroUpTo5 && g5 === 0xffff) return v4From(g6, g7);
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) return v4From(g6, g7);
+  if (g0 === 0x2001 && g1 === 0) return v4From(g6 ^ 0xffff, g7 ^ 0xffff);
   // ::/96 minus :: and ::1, which are IPv6's own unspecified and loopback addresses.
   if (zeroUpTo5 && g5 === 0 && (g6 !== 0 || g7 > 1)) return v4From(g6, g7);
   if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) return v4From(g6, g7);

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { CONSOLE_CHANNEL, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
+import { CONSOLE_CHANNEL, LineSplitter, MAX_LINE, TOO_LONG, parseLine, renderPlain, startConsole } from '../../src/chat/console.ts';
 import { DeliveryError } from '../../src/chat/types.ts';
 import { harness } from '../commands/fakes.ts';
 import { startTlsServer } from '../helpers/fake-server.ts';
@@ -32,7 +32,7 @@ test('console: runs typed commands in order, with or without a slash, and exits 
   assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left$/m);
   assert.match(out, /^ {2}Protocol: smtp, STARTTLS$/m);
   assert.match(out, /^\[OK\] Mail relay \(mail\.example\.com:587\): ok, 90 days left\n {2}Added as \w+\.$/m);
-  assert.match(out, /^\[OK\] 1 target in this channel$/m);
+  assert.match(out, /^1 target in this channel: 1 ok$/m);
   assert.match(out, /^ {2}- \[OK\] \w+ mail\.example\.com:587 \(smtp STARTTLS\) — ok, 90 days left — Mail relay$/m);
   assert.ok(out.indexOf('Added as') < out.indexOf('1 target in this channel'), 'replies in input order');
   const [record] = await h.repo.listTargets(CONSOLE_CHANNEL);
@@ -60,6 +60,68 @@ test('console: refuses an over-long line without running it', async () => {
   assert.deepEqual(h.checks.stored, []);
 });
 
+test('console: the line splitter never holds more than one bounded line, however long the input line', () => {
+  const splitter = new LineSplitter(10);
+  const held = (): number => (splitter as unknown as { length: number }).length;
+  const out: (string | typeof TOO_LONG)[] = [];
+  out.push(...splitter.push('ab'));
+  for (let i = 0; i < 1000; i++) {
+    out.push(...splitter.push('x'.repeat(4096)));
+    assert.ok(held() <= 11, `holds ${held()} characters`);
+  }
+  out.push(...splitter.push('tail\r\nlist 2\r\n/help'));
+  out.push(...splitter.end());
+  assert.deepEqual(out, [TOO_LONG, 'list 2', '/help']);
+});
+
+test('console: the line splitter keeps multi-byte characters split across chunks and accepts exactly MAX_LINE', () => {
+  const splitter = new LineSplitter();
+  const euro = Buffer.from('€\n', 'utf8');
+  const lines = [...splitter.push(euro.subarray(0, 1)), ...splitter.push(euro.subarray(1)), ...splitter.push(`${'a'.repeat(MAX_LINE)}\r\n${'b'.repeat(MAX_LINE + 1)}\n`)];
+  assert.deepEqual(lines, ['€', 'a'.repeat(MAX_LINE), TOO_LONG]);
+});
+
+test('console: an over-long line in a child process is refused without buffering it, and the session answers afterwards', { timeout: 60_000 }, async () => {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/console-child.ts', import.meta.url))], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (c: Buffer) => (out += c.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 128 MB in one line, written in 1 MB chunks as fast as the pipe takes them.
+  const chunk = Buffer.alloc(1 << 20, 0x61);
+  for (let i = 0; i < 128; i++) {
+    if (!child.stdin.write(chunk)) await new Promise((r) => child.stdin.once('drain', r));
+  }
+  child.stdin.end('\n/list\n');
+  assert.equal(await exited, 0);
+  assert.match(out, /^\[ERROR\] Line longer than 2000 characters; ignored\.$/m);
+  assert.match(out, /No targets in this channel yet/);
+  const peak = Number(/peak-rss-kb (\d+)/.exec(out)?.[1]);
+  assert.ok(peak > 0 && peak < 150 * 1024, `peak RSS ${peak} kB`);
+});
+
+test('console: /quit and exit end the session without running later lines, and /help says how to leave', async () => {
+  for (const word of ['/quit', 'exit', 'QUIT', '/exit']) {
+    const { h, input, handle, printed } = session();
+    input.write(`/help\n${word}\n/add late.example.com\n`);
+    await handle.closed;
+    assert.match(printed(), /Ctrl-D/);
+    assert.match(printed(), /^Bye\.$/m, word);
+    assert.deepEqual(await h.repo.listTargets(CONSOLE_CHANNEL), [], `nothing runs after ${word}`);
+  }
+});
+
+test('console: a long pasted script is read with backpressure and every line is answered in order', async () => {
+  const { input, handle, printed } = session();
+  const lines = Array.from({ length: 300 }, (_, i) => `/add host${i}.example.com`);
+  input.end(`${lines.join('\n')}\n/list\n`);
+  await handle.closed;
+  const out = printed();
+  assert.equal(out.match(/Added as/g)?.length, 50, 'the harness limit is 50 targets');
+  assert.equal(out.match(/the limit is 50/g)?.length, 250);
+  assert.ok(out.indexOf('host49.example.com') < out.indexOf('50 targets in this channel'));
+  assert.ok(out.lastIndexOf('the limit is 50') < out.indexOf('50 targets in this channel'), 'in input order');
+});
+
 test('console: its sender prints alerts and refuses other platforms permanently', async () => {
   const { input, handle, printed } = session();
   await handle.sender.send(CONSOLE_CHANNEL, { title: 'mail.example.com:587 expires in 7 days', status: 'warning', buttons: [{ label: 'Check now', command: 'check k3x9p2' }] });
@@ -70,6 +132,18 @@ test('console: its sender prints alerts and refuses other platforms permanently'
   input.end();
   await handle.closed;
   assert.equal(printed(), '[alert] [WARNING] mail.example.com:587 expires in 7 days\n  Actions: /check k3x9p2\n');
+});
+
+test('console: an alert arriving at the prompt starts on its own line and the prompt comes back', async () => {
+  const input = new PassThrough();
+  const output = new PassThrough();
+  let printed = '';
+  output.on('data', (c: Buffer) => (printed += c.toString('utf8')));
+  const handle = startConsole({ input, output, dispatcher: harness().dispatch, prompt: true });
+  await handle.sender.send(CONSOLE_CHANNEL, { title: 'x expires in 7 days', status: 'warning' });
+  input.end();
+  await handle.closed;
+  assert.equal(printed, 'certwatch> \n[alert] [WARNING] x expires in 7 days\ncertwatch> ');
 });
 
 test('console: close() stops reading and resolves once pending commands are answered', async () => {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clean, daysText, formatLatest, formatListItem, formatResults } from '../../src/chat/format.ts';
+import { clean, expiryText, formatLatest, formatListItem, formatResults } from '../../src/chat/format.ts';
 import type { TargetRecord } from '../../src/core/services.ts';
 import { parseTarget } from '../../src/probe/target.ts';
+import { digestReply } from '../../src/scheduler/digest.ts';
 import { CHANNEL, NOW, field, makeResult, replyText } from '../commands/fakes.ts';
 
 const target = parseTarget('mail.example.com:587');
@@ -84,11 +85,38 @@ test('format: list items show a running mute and hide an expired one', () => {
 });
 
 test('format: days left reads naturally around expiry', () => {
-  assert.equal(daysText(2), '2 days left');
-  assert.equal(daysText(1), '1 day left');
-  assert.equal(daysText(0), 'expires today');
-  assert.equal(daysText(-1), 'expired 1 day ago');
-  assert.equal(daysText(-9), 'expired 9 days ago');
+  const at = '2025-06-01T12:00:00.000Z';
+  const cert = (notAfterMs: number) => {
+    const notAfter = new Date(Date.parse(at) + notAfterMs);
+    // daysLeft exactly as src/cert/info.ts computes it.
+    return { notAfter: notAfter.toISOString(), daysLeft: Math.floor((notAfter.getTime() - Date.parse(at)) / 86_400_000) };
+  };
+  const day = 86_400_000;
+  assert.equal(expiryText(cert(2.5 * day), at), '2 days left');
+  assert.equal(expiryText(cert(1.5 * day), at), '1 day left');
+  assert.equal(expiryText(cert(3_600_000), at), 'expires today');
+  assert.equal(expiryText(cert(0), at), 'expires today', 'at notAfter itself the certificate is still valid');
+  assert.equal(expiryText(cert(-1000), at), 'expired today', 'one second late is not "1 day ago"');
+  assert.equal(expiryText(cert(-1.5 * day), at), 'expired 1 day ago');
+  assert.equal(expiryText(cert(-9 * day), at), 'expired 9 days ago');
+});
+
+test('format: an expired certificate is counted the way the EXPIRED finding counts it, in every part of a reply', () => {
+  // 30.5 days past notAfter: daysLeft is -31 (floor), the judge says "expired 30 days ago".
+  const target = parseTarget('mail.example.com:587');
+  const r = makeResult(target, { problems: [{ code: 'EXPIRED', severity: 'critical', message: 'certificate expired 30 days ago (2025-05-01)' }] });
+  const notAfter = new Date(NOW.getTime() - 30.5 * 86_400_000);
+  r.certificate = { ...r.certificate!, notAfter: notAfter.toISOString(), daysLeft: Math.floor((notAfter.getTime() - NOW.getTime()) / 86_400_000) };
+  assert.equal(r.certificate.daysLeft, -31);
+  const other = { ...r, address: '192.0.2.11', status: 'ok' as const, problems: [], certificate: { ...r.certificate, fingerprint256: 'FF' } };
+  const reply = formatResults(target, [r, other]);
+  const text = replyText(reply);
+  assert.match(reply.title, /expired 30 days ago$/);
+  assert.equal(field(reply, 'Days left'), 'expired 30 days ago');
+  assert.doesNotMatch(text, /31/, text);
+  const digest = digestReply([{ id: 'k3x9p2', target, channel: CHANNEL, addedBy: { id: 'u' }, addedAt: NOW.toISOString() }], new Map([['k3x9p2', { targetId: 'k3x9p2', checkedAt: NOW.toISOString(), status: 'critical' as const, results: [r] }]]));
+  assert.deepEqual(digest.items, ['CRITICAL mail.example.com:587: expired 30 days ago [k3x9p2]']);
+  assert.equal(formatListItem({ id: 'k3x9p2', target, channel: CHANNEL, addedBy: { id: 'u' }, addedAt: NOW.toISOString() }, { targetId: 'k3x9p2', checkedAt: NOW.toISOString(), status: 'critical', results: [r] }, NOW), '[CRITICAL] k3x9p2 mail.example.com:587 (smtp STARTTLS) — critical, expired 30 days ago');
 });
 
 test('format: IPv6 endpoints are bracketed', () => {

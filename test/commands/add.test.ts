@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createKeyedLock } from '../../src/commands/channel-lock.ts';
 import { test } from 'node:test';
 import { CHANNEL, OTHER, field, harness, replyText } from './fakes.ts';
 
@@ -47,6 +48,43 @@ test('add: refuses beyond the per-channel target limit', async () => {
   assert.equal(reply.status, 'error');
   assert.match(reply.title, /limit is 2/);
   assert.equal((await h.repo.listTargets(CHANNEL)).length, 2);
+});
+
+test('add: the per-channel limit holds under 20 concurrent adds from several users', async () => {
+  const h = harness({ maxTargetsPerChannel: 5 });
+  const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => h.run(`add host${i}.example.com`, CHANNEL, `u${i % 4}`)));
+  assert.equal((await h.repo.listTargets(CHANNEL)).length, 5);
+  const refused = replies.flat().filter((r) => r.status === 'error' && /limit is 5/.test(r.title));
+  assert.equal(refused.length, 15);
+});
+
+test('add: 20 concurrent adds of one endpoint store it once and name the existing id', async () => {
+  const h = harness();
+  const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => h.run('add mail.example.com:587', CHANNEL, `u${i}`)));
+  const stored = await h.repo.listTargets(CHANNEL);
+  assert.equal(stored.length, 1);
+  assert.equal(replies.flat().filter((r) => r.title.includes(`already watched here as ${stored[0]!.id}`)).length, 19);
+});
+
+test('add: the channel lock serializes per key and lets other keys run', async () => {
+  const lock = createKeyedLock();
+  const order: string[] = [];
+  let releaseA!: () => void;
+  const gate = new Promise<void>((r) => (releaseA = r));
+  const a = lock.run('c1', async () => {
+    order.push('a-start');
+    await gate;
+    order.push('a-end');
+  });
+  const b = lock.run('c1', async () => void order.push('b'));
+  const other = lock.run('c2', async () => void order.push('other'));
+  await other;
+  assert.deepEqual(order, ['a-start', 'other']);
+  releaseA();
+  await Promise.all([a, b]);
+  assert.deepEqual(order, ['a-start', 'other', 'a-end', 'b']);
+  await assert.rejects(lock.run('c1', async () => Promise.reject(new Error('boom'))), /boom/);
+  assert.equal(await lock.run('c1', async () => 'after a failure'), 'after a failure');
 });
 
 test('add: an unreachable target is stored and the reply says the first check failed', async () => {
@@ -110,6 +148,11 @@ test('add: answers bad input with a clear message and the usage line', async () 
 
   const unknownOption = await h.one('add mail.example.com --colour red');
   assert.match(unknownOption.title, /unknown option --colour/);
+  const trailing = await h.one('add host.example.com --bogus');
+  assert.equal(trailing.title, 'unknown option --bogus', 'an unknown option at the end is unknown, not valueless');
+  const valueless = await h.one('add host.example.com --servername');
+  assert.equal(valueless.title, 'option --servername needs a value');
+  assert.deepEqual(await h.repo.listTargets(CHANNEL), []);
 
   const badProtocol = await h.one('add mail.example.com --protocol gopher');
   assert.match(badProtocol.title, /unknown protocol; known: tls, https, smtp/);

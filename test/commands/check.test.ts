@@ -33,6 +33,10 @@ test('check: an unsaved target is checked ad hoc and nothing is stored', async (
   assert.equal(h.checks.adHoc[0]!.mode, 'starttls');
   assert.deepEqual(await h.repo.listTargets(CHANNEL), []);
   assert.match(replyText(reply), /not watched here \(\/add ldap\.example\.com:389 watches it\)/);
+  const named = await h.one('check db.internal:5432 --servername db.example.com');
+  assert.match(replyText(named), /not watched here \(\/add db\.internal:5432 --servername db\.example\.com watches it\)/, 'the suggestion keeps the server name');
+  const both = await h.one('check mail.example.com:2525 --protocol smtp --mode starttls');
+  assert.match(replyText(both), /\/add mail\.example\.com:2525 --protocol smtp --mode starttls watches it/);
   assert.equal(reply.buttons, undefined, 'no buttons for a target that is not stored');
 });
 

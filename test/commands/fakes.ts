@@ -3,6 +3,7 @@
 import Keyv from 'keyv';
 import type { CertificateInfo, Problem } from '../../src/cert/types.ts';
 import type { ChannelRef, IncomingCommand, Reply } from '../../src/chat/types.ts';
+import { createKeyedLock } from '../../src/commands/channel-lock.ts';
 import { createDispatcher } from '../../src/commands/dispatcher.ts';
 import type { CheckService, LatestResults, Services, TargetRecord } from '../../src/core/services.ts';
 import type { ProbeErrorCode } from '../../src/probe/errors.ts';
@@ -117,6 +118,7 @@ export function harness(opts: { maxTargetsPerChannel?: number } = {}) {
     now: () => now,
     defaults: { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: false, warnDays: 30, critDays: 7 },
     limits: { maxTargetsPerChannel: opts.maxTargetsPerChannel ?? 50 },
+    channelLock: createKeyedLock(),
   };
   const logs: LogLine[] = [];
   const log = {

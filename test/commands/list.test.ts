@@ -15,8 +15,8 @@ test('list: shows only this channel, soonest expiry first, with status and days 
   await h.one('add elsewhere.example.com', OTHER);
 
   const reply = await h.one('list');
-  assert.equal(reply.title, '4 targets in this channel');
-  assert.equal(reply.status, 'error', 'the colour is the worst status in the channel');
+  assert.equal(reply.title, '4 targets in this channel: 1 critical, 1 error, 1 warning, 1 ok');
+  assert.equal(reply.status, 'info', 'the listing succeeded: its header is not an [ERROR]; each line has its own status');
   const items = reply.items ?? [];
   assert.equal(items.length, 4);
   assert.match(items[0]!, /^\[CRITICAL\] \S+ soon\.example\.com:443 \(https\) — critical, 5 days left/);

@@ -1,7 +1,13 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { parseEnv } from 'node:util';
 import assert from 'node:assert/strict';
-import { ConfigError, envKeys, parseConfig } from '../../src/config.ts';
+import { ConfigError, envKeys, environmentWithDotEnv, parseConfig } from '../../src/config.ts';
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -74,10 +80,47 @@ test('config: .env.example documents exactly the variables of the schema', () =>
 
 test('config: the example values themselves parse', () => {
   const text = readFileSync(new URL('../../.env.example', import.meta.url), 'utf8');
-  const env: Record<string, string> = {};
-  for (const line of text.split('\n')) {
-    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = m[2]!;
-  }
+  // Parsed as certwatch reads a .env file (util.parseEnv), so the quoted values are checked.
+  const env = parseEnv(text);
+  assert.equal(env.CHECK_SCHEDULE, '0 */6 * * *');
   assert.doesNotThrow(() => parseConfig(env, '/srv'));
+});
+
+test('config: .env.example can be sourced by a POSIX shell and gives the same values', () => {
+  const example = fileURLToPath(new URL('../../.env.example', import.meta.url));
+  const out = execFileSync('sh', ['-c', 'set -a; . "$1"; printf "%s\\n" "$CHECK_SCHEDULE" "$ALERT_THRESHOLDS" "$LOG_LEVEL"', 'sh', example], { encoding: 'utf8', env: {} });
+  assert.equal(out, '0 */6 * * *\n30,14,7,3,1\ninfo\n');
+});
+
+test('config: syntax errors and cross-field problems are listed together, in words people read', () => {
+  const problems = problemsOf({ HTTP_PORT: 'abc', SLACK_BOT_TOKEN: 'xoxb-1-2', CONSOLE: 'maybe', REDIS_URL: 'nope', WARN_DAYS: '-1' });
+  assert.ok(problems.includes('HTTP_PORT: expected a whole number from 0 to 65535'), problems.join('; '));
+  assert.ok(problems.includes('WARN_DAYS: expected a whole number from 0 to 3650'), problems.join('; '));
+  assert.ok(problems.includes('CONSOLE: expected one of: auto, on, off'), problems.join('; '));
+  assert.ok(problems.some((p) => p.startsWith('REDIS_URL: expected an absolute URL')), problems.join('; '));
+  assert.ok(problems.some((p) => p.startsWith('SLACK_BOT_TOKEN: needs SLACK_APP_TOKEN')), 'the Slack problem is listed with the others');
+  assert.doesNotMatch(problems.join('\n'), /NaN|received|Invalid input/);
+  assert.throws(() => parseConfig({ HTTP_PORT: '70000' }), /HTTP_PORT: expected a whole number from 0 to 65535/);
+  assert.equal(parseConfig({ HTTP_PORT: ' 8080 ' }).httpPort, 8080);
+});
+
+test('config: .env in the working directory is read, and the real environment wins over it', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'certwatch-env-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(join(dir, '.env'), 'CHECK_SCHEDULE="0 */2 * * *"\nLOG_LEVEL=debug # comment\nWARN_DAYS=21\n');
+  const env = environmentWithDotEnv({ WARN_DAYS: '40' }, dir);
+  const config = parseConfig(env, dir);
+  assert.equal(config.checkSchedule, '0 */2 * * *');
+  assert.equal(config.logLevel, 'debug');
+  assert.equal(config.warnDays, 40, 'the environment wins');
+  assert.deepEqual(environmentWithDotEnv({ A: '1' }, join(dir, 'missing')), { A: '1' }, 'no .env: just the environment');
+});
+
+test('config: an oversized or unreadable .env is a configuration error, read with a bound', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'certwatch-env-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await symlink('/dev/zero', join(dir, '.env'));
+  assert.throws(() => environmentWithDotEnv({}, dir), (e) => e instanceof ConfigError && /larger than 64 KiB/.test(e.message));
+  await mkdir(join(dir, 'sub', '.env'), { recursive: true });
+  assert.throws(() => environmentWithDotEnv({}, join(dir, 'sub')), (e) => e instanceof ConfigError && /cannot read \(EISDIR\)/.test(e.message));
 });

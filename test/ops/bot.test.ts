@@ -65,3 +65,11 @@ test('bot: console mode answers commands on the SQLite store, serves /healthz an
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('bot: EXTRA_CA_FILE is read with a bound, so /dev/zero fails fast with a message instead of filling memory', async () => {
+  const config = parseConfig({ STORE_URL: 'memory://', EXTRA_CA_FILE: '/dev/zero', CONSOLE: 'off' });
+  const before = process.memoryUsage().rss;
+  await assert.rejects(startBot(config, { log: createLogger({ level: 'silent' }), schedule: false }), /EXTRA_CA_FILE \/dev\/zero: larger than 1024 KiB/);
+  assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'no large buffer was built');
+  await assert.rejects(startBot(parseConfig({ STORE_URL: 'memory://', EXTRA_CA_FILE: '/nonexistent/ca.pem', CONSOLE: 'off' }), { log: createLogger({ level: 'silent' }), schedule: false }), /EXTRA_CA_FILE \/nonexistent\/ca\.pem: cannot read \(no such file\)/);
+});

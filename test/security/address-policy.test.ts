@@ -79,6 +79,44 @@ test('ssrf: an allow-list CIDR permits exactly its range', () => {
   assert.equal(check(policy, '::ffff:10.20.1.1'), null, 'an IPv4 allow-list entry also covers its IPv4-mapped spelling');
 });
 
+const credentialEndpoints = ['169.254.169.254', '169.254.170.2', '169.254.170.23', '100.100.100.200', 'fd00:ec2::254', 'fd00:ec2::23'];
+
+test('ssrf: allowPrivate keeps every cloud metadata and credential endpoint blocked, in every IPv6 spelling', () => {
+  const policy = createAddressPolicy({ allowPrivate: true });
+  const spellings = (a: string): string[] => {
+    if (a.includes(':')) return [a];
+    const [o0, o1, o2, o3] = a.split('.').map(Number) as [number, number, number, number];
+    const hi = ((o0 << 8) | o1).toString(16);
+    const lo = ((o2 << 8) | o3).toString(16);
+    const thi = (((o0 << 8) | o1) ^ 0xffff).toString(16);
+    const tlo = (((o2 << 8) | o3) ^ 0xffff).toString(16);
+    return [a, `::ffff:${a}`, `::ffff:0:${a}`, `::ffff:0:${hi}:${lo}`, `64:ff9b::${hi}:${lo}`, `2002:${hi}:${lo}::1`, `2001:0:4136:e378:8000:63bf:${thi}:${tlo}`];
+  };
+  for (const endpoint of credentialEndpoints) {
+    for (const address of spellings(endpoint)) assert.match(check(policy, address) ?? '', /metadata or credential endpoint/, address);
+  }
+});
+
+test('ssrf: decodes SIIT (::ffff:0:0/96) and Teredo (2001::/32) addresses to the IPv4 inside', () => {
+  const policy = createAddressPolicy();
+  assert.match(check(policy, '::ffff:0:10.1.2.3') ?? '', /leads to 10\.1\.2\.3 is a private/);
+  assert.match(check(policy, '::ffff:0:7f00:1') ?? '', /loopback/);
+  // Teredo client 192.168.1.1 is stored inverted: 3f57:fefe.
+  assert.match(check(policy, '2001:0:4136:e378:8000:63bf:3f57:fefe') ?? '', /leads to 192\.168\.1\.1 is a private/);
+  assert.equal(check(policy, '2001:0:4136:e378:8000:63bf:f7f7:f7f7'), null, 'Teredo client 8.8.8.8 is public');
+  assert.equal(check(policy, '::ffff:0:8.8.8.8'), null);
+});
+
+test('ssrf: only an allow-list entry naming the endpoint itself unblocks a credential endpoint', () => {
+  const broad = createAddressPolicy({ allowPrivate: true, allowCidrs: ['169.254.0.0/16', '100.64.0.0/10', 'fd00::/8', '::/0', '0.0.0.0/0'] });
+  for (const endpoint of credentialEndpoints) assert.match(check(broad, endpoint) ?? '', /metadata/, endpoint);
+  assert.match(check(broad, '::ffff:169.254.170.2') ?? '', /metadata/);
+  const exact = createAddressPolicy({ allowCidrs: ['169.254.170.2/32', 'fd00:ec2::23'] });
+  assert.equal(check(exact, '169.254.170.2'), null);
+  assert.equal(check(exact, 'fd00:ec2::23'), null);
+  assert.match(check(exact, '169.254.170.23') ?? '', /metadata/);
+});
+
 test('ssrf: an explicit allow-list entry can permit the metadata address', () => {
   assert.equal(check(createAddressPolicy({ allowCidrs: ['169.254.169.254/32'] }), '169.254.169.254'), null);
 });

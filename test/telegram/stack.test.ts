@@ -2,6 +2,7 @@
 // adding an internal address (SSRF guard), adding a reachable target, and pressing its
 // Remove button. Only the platform (local fake Bot API) and DNS (a fixed table) are faked.
 import { test } from 'node:test';
+import { createKeyedLock } from '../../src/commands/channel-lock.ts';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { TrustStore } from '../../src/cert/trust.ts';
@@ -43,6 +44,7 @@ test('telegram stack: internal addresses are refused, a reachable target is adde
     now: () => new Date(),
     defaults: { thresholds: [30, 7], failAfter: 2, digest: false, warnDays: 30, critDays: 7 },
     limits: { maxTargetsPerChannel: 10 },
+    channelLock: createKeyedLock(),
   };
   const fake = await FakeTelegram.start();
   fake.addChat({ id: 5, type: 'private' });
