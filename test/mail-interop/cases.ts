@@ -174,6 +174,17 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'DNSSEC: a zone that does not validate (DS matching no key) is DNS_FAILED naming SERVFAIL, nothing probed',
+    async run(env) {
+      const { report: r, queries } = await env.check('bogus.test');
+      const x = expectations();
+      x.eq([r.hosts.length, r.status], [0, 'critical'], 'hosts, status');
+      const mx = r.findings.find((f) => f.message.startsWith('MX of bogus.test'));
+      x.ok(mx?.code === 'DNS_FAILED' && /SERVFAIL/.test(mx.message), `a DNS_FAILED finding for the MX naming SERVFAIL: ${JSON.stringify(r.findings.map((f) => f.message))}`);
+      return { failures: x.failures, summary: `${mx?.message ?? 'no MX finding'}; ${r.findings.length} findings, ${queries.size} names+types asked` };
+    },
+  },
+  {
     name: 'DNS budget: Unbound received at most one query per name and type in every run',
     async run(env) {
       const x = expectations();

@@ -107,7 +107,9 @@ export async function startDns(runDir: string, procs: Processes, zones: Zone[]):
   const anchors: string[] = [];
   for (const z of zones.filter((x) => x.signed)) {
     await must('keymgr', ['-c', knot, z.name, 'generate', 'algorithm=ecdsap256sha256', 'ksk=yes', 'zsk=yes']);
-    anchors.push(await must('keymgr', ['-c', knot, z.name, 'ds']));
+    const ds = await must('keymgr', ['-c', knot, z.name, 'ds']);
+    // A broken anchor: the last digest digit changed, so the DS matches no DNSKEY.
+    anchors.push(z.brokenAnchor === true ? ds.replace(/([0-9a-f])$/gm, (d) => (d === '0' ? '1' : '0')) : ds);
   }
   writeFileSync(join(dir, 'anchors.txt'), anchors.join(''));
 

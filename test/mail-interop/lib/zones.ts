@@ -6,6 +6,8 @@
 export interface Zone {
   name: string;
   signed: boolean;
+  /** Unbound gets a DS matching none of the zone's keys: every answer is bogus (SERVFAIL). */
+  brokenAnchor?: boolean;
   /** Zone-file lines below the SOA and NS, names relative to the apex. */
   records: string[];
 }
@@ -24,7 +26,7 @@ export interface World {
 }
 
 /** Every test zone, in the order zones() lists them (the re-issued leaf covers `*.<name>`). */
-export const zoneNames = ['dane.test', 'unsigned.test', 'stsok.test', 'stsbad.test', 'stscert.test', 'nullmx.test', 'moving.test', 'wide.test'] as const;
+export const zoneNames = ['dane.test', 'unsigned.test', 'stsok.test', 'stsbad.test', 'stscert.test', 'nullmx.test', 'moving.test', 'wide.test', 'bogus.test'] as const;
 
 /** The MX set of moving.test before and after the change between two runs. */
 export const movingMx = { before: 'old.moving.test', after: 'new.moving.test' } as const;
@@ -70,6 +72,7 @@ export function zones(w: World, movingStep: 'before' | 'after' = 'before'): Zone
         `_pop3s._tcp SRV 0 1 ${w.ports.silentPop3s} mx3`,
       ],
     },
+    { name: 'bogus.test', signed: true, brokenAnchor: true, records: ['@ MX 10 mx1', host('mx1'), ...sts('bogus1')] },
   ];
 }
 
