@@ -40,10 +40,14 @@ export class DnsClient implements DnsResolver {
       ok: false, name, type, code, message: `${type} ${name}: ${message}`, authenticated: false, ttl: 0,
     });
     let last: DnsResult<T> = fail('TIMEOUT', `no answer within ${this.timeoutMs} ms`);
-    // Two rounds over the servers: one lost datagram must not fail a query.
+    // Two rounds over the servers: one lost datagram must not fail a query. A server that
+    // answered (SERVFAIL, REFUSED) is not asked again: it answers the same from its cache, and
+    // the run's budget is one query per name and type (a bogus zone showed every name twice).
+    const answered = new Set<DnsServer>();
     for (let round = 0; round < 2; round++) {
       for (const server of this.servers) {
         if (deadline.aborted) return lastOrTimeout(last, fail, this.timeoutMs);
+        if (answered.has(server)) continue;
         const q = encodeQuery(name, type);
         const attemptSignal = AbortSignal.any([deadline, AbortSignal.timeout(this.attemptMs)]);
         let r: Attempt = await udpAttempt(q, server, attemptSignal);
@@ -55,6 +59,8 @@ export class DnsClient implements DnsResolver {
           case 'negative':
             return { ok: false, name, type, code: r.code, message: `${type} ${name}: ${r.code === 'NXDOMAIN' ? 'the name does not exist' : `no ${type} record`}`, authenticated: r.authenticated, ttl: r.ttl };
           case 'error':
+            // An rcode is the server's answer; a garbled datagram may be spoofed, so ask again.
+            if (r.code !== 'MALFORMED') answered.add(server);
             last = fail(r.code, `${r.message} (server ${where})`);
             break;
           case 'network':

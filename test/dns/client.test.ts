@@ -110,6 +110,21 @@ describe('dns client', () => {
     assert.ok(r.ok);
   });
 
+  it('dns: asks a server that answered SERVFAIL or REFUSED only once (one query per name and type)', async () => {
+    const asked: string[] = [];
+    const counting = await startFakeDns((name, type, transport) => {
+      asked.push(`${type} ${name}`);
+      return zone(name, type, transport);
+    });
+    try {
+      const c = new DnsClient({ servers: [counting.server], timeoutMs: 1500, attemptMs: 300 });
+      for (const name of ['broken.example.test', 'refused.example.test']) assert.equal((await c.query(name, 'A')).ok, false);
+      assert.deepEqual(asked, ['A broken.example.test', 'A refused.example.test']);
+    } finally {
+      await counting.close();
+    }
+  });
+
   it('dns: honours the caller abort signal', async () => {
     const started = performance.now();
     const r = await new DnsClient({ servers: [dns.server], timeoutMs: 5000 }).query('silent.example.test', 'A', AbortSignal.timeout(100));
