@@ -1,5 +1,7 @@
 // The composition root: config → store → prober → monitor → outbox → scheduler → adapters.
 // `npm start` runs main() below; tests call startBot() in-process with overrides.
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { startConsole, type ConsoleHandle } from './chat/console.ts';
 import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
@@ -15,6 +17,7 @@ import { readBounded } from './cli/read-bounded.ts';
 import { chooseLogDestination } from './ops/log-destination.ts';
 import { createLogger, scrub, type Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
+import { EXIT_CONFIG } from './ops/startup.ts';
 import { OutboxStore, OutboxWorker } from './outbox/index.ts';
 import { Prober, type Resolver } from './probe/probe.ts';
 import { postDigest, redisRunCoordinator, Scheduler, type ClosableCoordinator } from './scheduler/index.ts';
@@ -36,6 +39,8 @@ export interface BotOverrides {
   schedule?: boolean;
   /** Outbox worker poll interval and retry base (tests shorten them). */
   outbox?: { pollMs?: number; baseDelayMs?: number };
+  /** Aborts start-up (a signal while a chat platform is being retried). */
+  signal?: AbortSignal;
 }
 
 /** A running bot. */
@@ -86,6 +91,8 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
 
   const store = await openStore({
     storeUrl: config.storeUrl,
+    // The default STORE_URL is derived from DATA_DIR: an unusable directory names DATA_DIR.
+    setting: config.storeUrl === `sqlite://${join(config.dataDir, 'certwatch.sqlite')}` ? 'DATA_DIR' : 'STORE_URL',
     replicaId: config.replicaId,
     defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false },
     onInvalid: (key, reason) => log.warn({ key, reason }, 'store.invalid_value'),
@@ -141,7 +148,8 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
 
     let coordinator: ClosableCoordinator | undefined;
     if (config.redisUrl !== undefined) {
-      coordinator = await redisRunCoordinator(config.redisUrl);
+      const coordLog = log.child({ component: 'coordinator' });
+      coordinator = await redisRunCoordinator(config.redisUrl, { onError: (err) => coordLog.warn({ error: err instanceof Error ? err.message : String(err) }, 'run.lease_failed') });
       cleanups.push(() => coordinator!.close());
     }
     const scheduler = new Scheduler({
@@ -183,6 +191,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
         allowedUsers: config.slack.allowedUsers,
         limiter,
         limitedCommands: probingCommands,
+        ...(overrides.signal === undefined ? {} : { signal: overrides.signal }),
       });
       worker.register(slack.sender);
       cleanups.push(() => slack.stop());
@@ -200,6 +209,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
         allowedChats: config.telegram.allowedChats,
         limiter,
         limitedCommands: probingCommands,
+        ...(overrides.signal === undefined ? {} : { signal: overrides.signal }),
         ...(webhookUrl !== undefined ? { webhook: { url: webhookUrl, port: webhookPort ?? 8443, ...(webhookSecret !== undefined ? { secretToken: webhookSecret } : {}) } } : {}),
       });
       worker.register(telegram.sender);
@@ -229,7 +239,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
         health: async () => {
           const checks: Record<string, string> = {};
           try {
-            await store.kv.keyv.get('ix:replicas');
+            await store.kv.ping();
             checks.store = 'ok';
           } catch (err) {
             checks.store = err instanceof Error ? err.message : 'unreachable';
@@ -292,21 +302,32 @@ export function consoleBanner(logFile: string | undefined): string[] {
 /** `npm start`: reads the environment, starts the bot, stops it on SIGTERM/SIGINT. */
 export async function main(): Promise<void> {
   const config = configFromProcess();
-  const secrets = [config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl];
-  const bot = await startBot(config).catch((err: unknown) => {
-    const text = err instanceof Error ? err.message : String(err);
-    throw new Error(scrub(text, secrets.filter((x): x is string => x !== undefined && x.length >= 6)));
-  });
+  secretValues.push(...[config.slack.botToken, config.slack.appToken, config.slack.signingSecret, config.telegram.botToken, config.telegram.webhookSecret, config.storeUrl, config.redisUrl].filter((x): x is string => x !== undefined && x.length >= 6));
+  // Signals are handled from the start: a platform retried with backoff must not make
+  // SIGTERM wait for the forced exit.
+  const starting = new AbortController();
+  let bot: BotHandle | undefined;
   let signals = 0;
   const shutdown = (signal: string): void => {
     if (++signals > 1) process.exit(1); // a second Ctrl-C: stop waiting
     process.stderr.write(`certwatch: ${signal}, shutting down\n`);
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
-    void bot.stop().then(() => process.exit(0));
+    if (bot === undefined) starting.abort();
+    else void bot.stop().then(() => process.exit(0));
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  try {
+    bot = await startBot(config, { signal: starting.signal });
+  } catch (err) {
+    if (starting.signal.aborted) process.exit(0);
+    throw err;
+  }
+  if (starting.signal.aborted) {
+    await bot.stop();
+    process.exit(0);
+  }
   // Console-only mode behaves like a REPL: end of input (EOF, Ctrl-D) ends the bot.
   const chat = config.slack.botToken !== undefined || config.telegram.botToken !== undefined;
   if (bot.consoleClosed !== undefined && !chat) {
@@ -316,11 +337,36 @@ export async function main(): Promise<void> {
   }
 }
 
-/** The process entry (`certwatch bot`, `npm start`): the one place that turns a start failure into an exit. */
+/** Secret values of this process, scrubbed from every line written at exit. */
+const secretValues: string[] = [];
+
+/** One line on stderr, secret values scrubbed, newlines flattened. */
+function fatalLine(text: string): string {
+  return `certwatch: ${scrub(text, secretValues).replace(/\s*\n\s*/g, ' ').slice(0, 2000)}\n`;
+}
+
+/** The message of a thrown value (no stack, no properties: an error may carry a request). */
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * The process entry (`certwatch bot`, `npm start`): the one place that turns a failure into an
+ * exit. A start-up dependency refusing the configuration (an error naming a setting) exits 78;
+ * anything else 1; a rejection or exception nothing handled exits 70 with one scrubbed line
+ * instead of Node's dump (which prints every property of the error, request headers included).
+ */
 export async function runBotProcess(): Promise<void> {
+  const crash = (kind: string) => (err: unknown) => {
+    process.stderr.write(fatalLine(`${kind}: ${messageOf(err)}`));
+    process.exit(70);
+  };
+  process.on('unhandledRejection', crash('unexpected failure (unhandled rejection)'));
+  process.on('uncaughtException', crash('unexpected failure'));
   await main().catch((err: unknown) => {
-    process.stderr.write(`certwatch: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
+    const setting = (err as { setting?: unknown } | null)?.setting;
+    process.stderr.write(fatalLine(messageOf(err)));
+    process.exit(typeof setting === 'string' ? EXIT_CONFIG : 1);
   });
 }
 

@@ -8,6 +8,7 @@ import type { z } from 'zod';
 import type { ChannelRef, CommandDispatcher, IncomingCommand, Reply, Respond } from '../chat/types.ts';
 import type { Services } from '../core/services.ts';
 import { TargetError } from '../probe/target.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 import { usageLine } from './help.ts';
 import { commands as registry, findCommand } from './registry.ts';
 import { parseArgs, tokenize } from './tokenize.ts';
@@ -81,6 +82,13 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
         outcome = 'refused';
         const showUsage = err instanceof TargetError || err.showUsage;
         await safeRespond(showUsage ? usageReply(def, prefix, err.message) : { title: err.message, status: 'error' });
+        return;
+      }
+      if (err instanceof StoreUnavailableError) {
+        // A temporary outage (the store server restarting): say so, not "something went wrong".
+        outcome = 'store_unavailable';
+        log.warn({ event: 'store_unavailable', command: def.name, platform: cmd.channel.platform, error: err.message }, 'store unavailable');
+        await safeRespond({ title: 'The store is unavailable right now', status: 'error', text: [`This is temporary: try ${prefix}${def.name} again in a minute.`] });
         return;
       }
       outcome = 'failed';

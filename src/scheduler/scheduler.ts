@@ -4,6 +4,7 @@
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
 import type { Logger } from '../ops/logger.ts';
+import { StoreUnavailableError } from '../store/errors.ts';
 import type { KeyvRepository } from '../store/repository.ts';
 import { mapLimit } from '../util/concurrency.ts';
 
@@ -101,16 +102,22 @@ export class Scheduler {
     let failed = 0;
     let checked = 0;
     const signal = this.abort.signal;
+    // The store going away mid-run: skip the rest of the run (one log line, not one per target);
+    // the next fire or the startup catch-up checks them once it is back.
+    let storeDown = false;
     await mapLimit(list, this.o.concurrency, async (record, index) => {
       // Stagger the first wave so a run does not open `concurrency` connections at once.
       if (index < this.o.concurrency && this.o.jitterMs > 0) await this.sleep(Math.floor(this.random() * this.o.jitterMs), signal);
-      if (signal.aborted) return;
+      if (signal.aborted || storeDown) return;
       try {
         await this.o.checker.checkStored(record);
         checked++;
       } catch (err) {
         failed++;
-        if (!signal.aborted) this.o.log.error({ err, target: record.id }, 'check.failed');
+        if (err instanceof StoreUnavailableError) {
+          if (!storeDown) this.o.log.error({ error: err.message, target: record.id }, 'run.store_unavailable');
+          storeDown = true;
+        } else if (!signal.aborted) this.o.log.error({ err, target: record.id }, 'check.failed');
       }
     });
     const report: RunReport = { reason, targets: list.length, checked, failed, durationMs: Math.round(performance.now() - started) };
@@ -178,7 +185,8 @@ export class Scheduler {
     this.current = run;
     return run
       .catch((err: unknown) => {
-        this.o.log.error({ err }, 'run.failed');
+        if (err instanceof StoreUnavailableError) this.o.log.error({ reason, error: err.message }, 'run.skipped_store_unavailable');
+        else this.o.log.error({ err }, 'run.failed');
         return undefined;
       })
       .finally(() => {

@@ -30,12 +30,28 @@ export async function openKeyv(url: string): Promise<Keyv> {
     case 'redis':
     case 'rediss': {
       const { default: KeyvRedis } = await import('@keyv/redis');
-      return withErrors(new Keyv({ store: new KeyvRedis(url), namespace: NAMESPACE }));
+      // node-redis queues commands while disconnected and reconnects forever: a stopped server
+      // would hang every command. Without the offline queue a command fails at once while the
+      // client reconnects (capped backoff) in the background, and the bot recovers by itself.
+      const store = new KeyvRedis(
+        { url, disableOfflineQueue: true, socket: { connectTimeout: 5000, reconnectStrategy: (retries: number) => Math.min(100 * 2 ** retries, 5000) } },
+        { throwOnConnectError: true, throwOnErrors: true, connectionTimeout: 5000 },
+      );
+      return withErrors(new Keyv({ store, namespace: NAMESPACE }));
     }
     default:
       // The URL may hold a password: name only the scheme.
       throw new Error(`STORE_URL: unsupported scheme "${scheme ?? ''}"`);
   }
+}
+
+/** The backend in words for messages: never the URL itself (it may hold a password). */
+export function describeBackend(url: string): string {
+  const scheme = /^([a-z]+):/.exec(url)?.[1];
+  if (scheme === 'sqlite') return `the SQLite file ${url.slice('sqlite://'.length)}`;
+  if (scheme === 'postgres' || scheme === 'postgresql') return 'the PostgreSQL store';
+  if (scheme === 'redis' || scheme === 'rediss') return 'the Redis store';
+  return 'the store';
 }
 
 /**

@@ -84,7 +84,9 @@ export class KeyvRepository implements TargetRepository {
   /** Targets of one channel (any thread in it), or every target; sorted by id for stable output. */
   async listTargets(channel?: ChannelRef): Promise<TargetRecord[]> {
     const name = channel === undefined ? 'targets' : `chan:${channelKey(channel)}`;
-    const ids = await this.index.read(name);
+    const read = await this.index.readChecked(name);
+    let ids = read.ids;
+    if (read.damaged && channel !== undefined) ids = await this.rebuildChannelIndex(name, channel, ids);
     const records = await this.kv.getMany(
       ids.map((id) => `t:${id}`),
       storedTargetSchema,
@@ -142,6 +144,25 @@ export class KeyvRepository implements TargetRepository {
 
   async setChannelSettings(channel: ChannelRef, settings: ChannelSettings): Promise<void> {
     await this.kv.set(`s:${channelKey(channel)}`, { v: SCHEMA_VERSION, ...settings });
+  }
+
+  /**
+   * A bucket of a channel index could not be read (reported already): its ids are recovered
+   * from the all-targets index by the records' own channel and written back to this replica's
+   * segment, so one garbage bucket does not hide the channel's targets from /list and /check.
+   */
+  private async rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
+    const all = await this.index.read('targets');
+    const have = new Set(known);
+    const candidates = all.filter((id) => !have.has(id));
+    const records = await this.kv.getMany(
+      candidates.map((id) => `t:${id}`),
+      storedTargetSchema,
+    );
+    const key = channelKey(channel);
+    const found = candidates.filter((_, i) => records[i] !== undefined && channelKey(records[i]!.channel) === key);
+    if (found.length > 0) await this.index.add(name, ...found);
+    return [...known, ...found];
   }
 
   private async pruneGone(name: string, gone: string[]): Promise<void> {

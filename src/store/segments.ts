@@ -83,21 +83,30 @@ export class SegmentIndex {
 
   /** Union of every replica's segment of `name`, without duplicates, oldest first. */
   async read(name: string): Promise<string[]> {
+    return (await this.readChecked(name)).ids;
+  }
+
+  /**
+   * Like read(), and whether some bucket could not be read (reported through the store's
+   * invalid-value log): its ids are missing from `ids`, and the caller may rebuild them.
+   */
+  async readChecked(name: string): Promise<{ ids: string[]; damaged: boolean }> {
     return this.collect(name, await this.replicas());
   }
 
   /** Only this replica's segment of `name` (work this replica owns, like its outbox), oldest first. */
-  readOwn(name: string): Promise<string[]> {
-    return this.collect(name, [this.replicaId]);
+  async readOwn(name: string): Promise<string[]> {
+    return (await this.collect(name, [this.replicaId])).ids;
   }
 
-  private async collect(name: string, replicas: readonly string[]): Promise<string[]> {
+  private async collect(name: string, replicas: readonly string[]): Promise<{ ids: string[]; damaged: boolean }> {
     const keys = replicas.flatMap((r) => allBuckets(name, r));
-    const buckets = await this.kv.getMany(keys, storedSegmentSchema);
+    const unreadable: string[] = [];
+    const buckets = await this.kv.getMany(keys, storedSegmentSchema, unreadable);
     const entries: [id: string, seq: number][] = [];
     for (const b of buckets) if (b !== undefined) b.ids.forEach((id, i) => entries.push([id, b.seq[i]!]));
     entries.sort((x, y) => x[1] - y[1]);
-    return [...new Set(entries.map(([id]) => id))];
+    return { ids: [...new Set(entries.map(([id]) => id))], damaged: unreadable.length > 0 };
   }
 
   private submit(name: string, add: boolean, ids: readonly string[]): Promise<void> {

@@ -72,6 +72,32 @@ for (const [name, url] of backends) {
       await store.close();
     });
 
+    test(`${name}: a value that is not JSON, read in a batch, is reported like a single read`, async () => {
+      const { store, invalid } = await open();
+      await store.repo.addTarget(record('eeee01', 'a.example.com', chanA));
+      await store.repo.addTarget(record('eeee02', 'b.example.com', chanA));
+      // Written behind keyv's serializer: keyv stores "certwatch:<key>" in the backend.
+      await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set('certwatch:t:eeee02', '{"value": {"v": 1');
+      assert.deepEqual((await store.repo.listTargets(chanA)).map((r) => r.id), ['eeee01']);
+      assert.match(invalid.join('\n'), /t:eeee02 not valid JSON/, 'store.invalid_value is reported for a getMany row');
+      await store.close();
+    });
+
+    test(`${name}: garbage in one channel index bucket does not hide the channel's targets`, async () => {
+      const { store, invalid } = await open();
+      const ids = ['ffff01', 'ffff02', 'ffff03', 'ffff04'];
+      for (const id of ids) await store.repo.addTarget(record(id, `${id}.example.com`, chanA));
+      const { bucketOf } = await import('../../src/store/segments.ts');
+      await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set(`certwatch:ix:chan:telegram:-100123:r1:${bucketOf('ffff02')}`, 'garbage');
+      assert.deepEqual((await store.repo.listTargets(chanA)).map((r) => r.id), ids);
+      assert.match(invalid.join('\n'), /ix:chan:telegram:-100123:r1:\d+ not valid JSON/);
+      // The index was rebuilt: the next read finds every id without the fallback.
+      invalid.length = 0;
+      assert.deepEqual((await store.repo.listTargets(chanA)).map((r) => r.id), ids);
+      assert.deepEqual(invalid, []);
+      await store.close();
+    });
+
     test(`${name}: settings default per channel until set, latest and alert state round-trip`, async () => {
       const { store } = await open();
       const { repo } = store;
@@ -127,4 +153,19 @@ test('sqlite: targets survive closing and reopening the file', async () => {
   const second = await openStore({ storeUrl, replicaId: 'r1', defaults, onInvalid: () => {} });
   assert.deepEqual((await second.repo.listTargets(chanB)).map((r) => r.target.protocol), ['ldap']);
   await second.close();
+});
+
+test('store: an operation the backend never answers fails with StoreUnavailableError within its deadline', async () => {
+  const { default: Keyv } = await import('keyv');
+  const { TypedKv } = await import('../../src/store/kv.ts');
+  const { StoreUnavailableError } = await import('../../src/store/errors.ts');
+  const never = () => new Promise<never>(() => {});
+  const hanging = { get: never, set: never, delete: never, clear: never, getMany: never, on() {}, opts: {} };
+  const kv = new TypedKv(new Keyv({ store: hanging as never, namespace: 'certwatch' }), () => {}, 200);
+  const { z } = await import('zod');
+  for (const op of [() => kv.get('x', z.unknown()), () => kv.getMany(['x', 'y'], z.unknown()), () => kv.set('x', 1), () => kv.delete('x'), () => kv.ping()]) {
+    const started = Date.now();
+    await assert.rejects(op(), (err: unknown) => err instanceof StoreUnavailableError && /no answer within 200 ms/.test(err.message));
+    assert.ok(Date.now() - started < 2000);
+  }
 });

@@ -17,6 +17,8 @@ import { Progress, type Responder } from '../progress.ts';
 import { runInBackground } from '../run-command.ts';
 import { RESPONSE_URL_USES, responseUrlResponder, webApiResponder } from './responders.ts';
 import { createSlackSender } from './sender.ts';
+import { slackErrorName } from './errors.ts';
+import { retryWhileUnreachable, StartupError } from '../../ops/startup.ts';
 
 /** Retry policy of a Web API client (@slack/web-api RetryOptions). */
 export interface SlackRetry {
@@ -59,6 +61,27 @@ export interface SlackOptions {
   /** Least time between progress updates of one reply (default 1.5 s). */
   progressIntervalMs?: number;
   maxInFlight?: number;
+  /** Aborts the start-up retries (shutdown while Slack is unreachable). */
+  signal?: AbortSignal;
+}
+
+/** Web API errors that mean the token itself is refused: retrying cannot help. */
+const refusedToken = new Set(['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired', 'not_allowed_token_type', 'invalid_token']);
+
+/**
+ * A failed Web API call in words, without anything from the response body or request: an
+ * endpoint that echoes the request would otherwise put the Authorization header in the log.
+ */
+function describeSlackError(err: unknown): string {
+  const name = slackErrorName(err);
+  if (name !== undefined) return `Slack answered ${name}`;
+  const e = err as { code?: unknown; statusCode?: unknown; original?: { code?: unknown; message?: unknown } } | null;
+  if (e?.code === 'slack_webapi_http_error') return `HTTP ${String(e.statusCode)}`;
+  if (e?.code === 'slack_webapi_rate_limited_error') return 'rate limited';
+  const original = e?.original;
+  if (typeof original?.code === 'string') return original.code === 'ECONNABORTED' ? 'no answer in time' : original.code;
+  if (typeof original?.message === 'string') return original.message.slice(0, 200);
+  return typeof e?.code === 'string' ? e.code : 'request failed';
 }
 
 /** A running Slack adapter. */
@@ -79,6 +102,31 @@ export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
   const interactiveRetry = options.interactiveRetry ?? { retries: 2, factor: 2, minTimeout: 500, maxTimeout: 3000 };
   const clientOptions = { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), retryConfig: interactiveRetry, timeout, logger: bolt };
 
+  // Credentials first, with our own client: Bolt's token verification runs auth.test from its
+  // constructor with nothing awaiting it, so a refusal became an unhandled rejection whose dump
+  // held the request's Authorization header. A refused token ends the start (exit 78); an
+  // unreachable Slack is retried with backoff and logged.
+  const startClient = (token: string) => new webApi.WebClient(token, { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), retryConfig: { retries: 0 }, timeout, logger: bolt });
+  const checkToken = <T>(setting: string, call: () => Promise<T>): Promise<T> =>
+    retryWhileUnreachable(
+      {
+        event: 'slack.unreachable',
+        log: log.child({ setting }),
+        signal: options.signal,
+        describe: describeSlackError,
+        fatal: (err) => {
+          const name = slackErrorName(err);
+          return name !== undefined && refusedToken.has(name) ? new StartupError(setting, `${setting}: Slack refused the token (${name})`) : undefined;
+        },
+      },
+      call,
+    );
+  const auth = await checkToken('SLACK_BOT_TOKEN', () => startClient(options.botToken).auth.test());
+  if (options.appToken !== undefined) {
+    const appToken = options.appToken;
+    await checkToken('SLACK_APP_TOKEN', () => startClient(appToken).apps.connections.open());
+  }
+
   let receiver: Receiver;
   if (options.appToken !== undefined) {
     receiver = new SocketModeReceiver({ appToken: options.appToken, logger: bolt, installerOptions: { clientOptions: { ...(slackApiUrl === undefined ? {} : { slackApiUrl }), timeout } } });
@@ -88,7 +136,16 @@ export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
   } else {
     throw new Error('slack: set an app token (Socket Mode) or a signing secret (HTTP mode)');
   }
-  const app = new App({ token: options.botToken, receiver, logger: bolt, clientOptions, ...(options.appToken === undefined ? {} : { socketMode: true }) });
+  const app = new App({
+    token: options.botToken,
+    receiver,
+    logger: bolt,
+    clientOptions,
+    tokenVerificationEnabled: false,
+    ...(auth.bot_id === undefined ? {} : { botId: auth.bot_id }),
+    ...(auth.user_id === undefined ? {} : { botUserId: auth.user_id }),
+    ...(options.appToken === undefined ? {} : { socketMode: true }),
+  });
 
   // Alerts go through the outbox, which retries with backoff: this client does not retry and
   // reports 429 at once (rejectRateLimitedCalls) so the outbox can honour Retry-After.
@@ -104,7 +161,7 @@ export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
   const run = (cmd: IncomingCommand, responder: Responder, maxUses?: number): void =>
     runCommand({ cmd, responder, guard, dispatcher: options.dispatcher, inFlight, log, progress: { minIntervalMs: options.progressIntervalMs ?? 1500, ...(maxUses === undefined ? {} : { maxUses }) } });
 
-  let botUserId: string | undefined;
+  const botUserId: string | undefined = auth.user_id;
   const slash = options.slashCommand ?? '/cert';
 
   app.command(slash, async ({ command, ack, respond }) => {
@@ -137,16 +194,27 @@ export async function startSlack(options: SlackOptions): Promise<SlackAdapter> {
   });
 
   let server: Server | undefined;
+  const startDeadline = 30_000;
+  const started = async <T>(what: string, p: Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`slack: ${what} did not finish within ${startDeadline} ms`)), startDeadline)))]);
+    } catch (err) {
+      await app.stop().catch(() => {});
+      if (err instanceof StartupError || (err instanceof Error && err.message.startsWith('slack:'))) throw err;
+      throw new Error(`slack: ${what} failed: ${describeSlackError(err)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
   if (options.appToken !== undefined) {
-    await app.start();
+    await started('connecting Socket Mode', app.start());
   } else {
-    server = (await app.start({ port: options.port ?? 3000, host: options.host ?? '0.0.0.0' })) as Server;
-  }
-  try {
-    const auth = await app.client.auth.test();
-    botUserId = auth.user_id;
-  } catch (err) {
-    log.warn({ err }, 'slack.auth_test_failed');
+    const port = options.port ?? 3000;
+    server = (await started(`listening on port ${port}`, app.start({ port, host: options.host ?? '0.0.0.0' }).catch((err: unknown) => {
+      const code = (err as { code?: unknown } | null)?.code;
+      throw typeof code === 'string' && /^E(ADDRINUSE|ACCES|ADDRNOTAVAIL)$/.test(code) ? new StartupError('SLACK_PORT', `SLACK_PORT: cannot listen on port ${port} (${code})`) : err;
+    }))) as Server;
   }
   const address = server?.address() as AddressInfo | null | undefined;
   log.info({ mode: options.appToken === undefined ? 'http' : 'socket', botUserId }, 'slack.started');

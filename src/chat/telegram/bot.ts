@@ -16,10 +16,11 @@ import { Progress } from '../progress.ts';
 import { runInBackground } from '../run-command.ts';
 import { DeliveryError, type ChannelSender, type CommandDispatcher, type IncomingCommand } from '../types.ts';
 import { decodeCallback } from './callback.ts';
-import { sanitizeError } from './errors.ts';
+import { sanitizeError, telegramErrorCode } from './errors.ts';
 import { channelOf, parseCommand } from './parse.ts';
 import { pollUpdates } from './polling.ts';
 import { createTelegramSender, postReply, updateReply, type Posted } from './sender.ts';
+import { retryWhileUnreachable, StartupError } from '../../ops/startup.ts';
 import { startWebhookServer } from './webhook.ts';
 
 /** A command as listed in Telegram's command menu. */
@@ -52,6 +53,10 @@ export interface TelegramOptions {
   maxInFlight?: number;
   /** Least time between progress edits of one reply (default 1 s). */
   progressIntervalMs?: number;
+  /** Deadline of each start-up API call (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Aborts the start-up retries (shutdown while the API is unreachable). */
+  signal?: AbortSignal;
 }
 
 /** A running Telegram adapter. */
@@ -91,12 +96,26 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   const known = new Set((options.commands ?? []).map((c) => c.name));
   known.add('help');
 
-  let me;
-  try {
-    me = await telegram.getMe();
-  } catch (err) {
-    throw new Error(`telegram: getMe failed: ${sanitizeError(err, token).message}`);
-  }
+  // Start-up calls: each with a deadline (telegraf's own is 500 s). A refused token ends the
+  // start (exit 78); an API that is down or silent is retried with backoff and logged.
+  const timeoutMs = options.requestTimeoutMs ?? 10_000;
+  const call = <T>(method: string, payload: Record<string, unknown>, refused?: (code: number | undefined) => StartupError | undefined): Promise<T> =>
+    retryWhileUnreachable(
+      {
+        event: 'telegram.unreachable',
+        log: log.child({ method }),
+        signal: options.signal,
+        describe: (err) => describeCall(method, err, token, timeoutMs),
+        fatal: (err) => {
+          const code = telegramErrorCode(err);
+          // 401 Unauthorized (revoked or wrong token), 404 (a token the API does not know).
+          if (code === 401 || code === 404) return new StartupError('TELEGRAM_BOT_TOKEN', `TELEGRAM_BOT_TOKEN: Telegram refused the token on ${method} (${code} ${describeCall(method, err, token, timeoutMs)})`);
+          return refused?.(code);
+        },
+      },
+      () => telegram.callApi(method as 'getMe', payload as never, { signal: AbortSignal.timeout(timeoutMs) as never }) as Promise<T>,
+    );
+  const me = await call<Awaited<ReturnType<Telegram['getMe']>>>('getMe', {});
   bot.botInfo = me;
   const username = me.username;
 
@@ -143,7 +162,7 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
 
   bot.catch((err, ctx) => log.error({ ...errFields(err), updateId: ctx.update.update_id }, 'telegram.handler_failed'));
 
-  await setMenu(telegram, options.commands ?? [], log, token);
+  await setMenu(telegram, options.commands ?? [], log, token, timeoutMs);
 
   const handle = (update: Update): Promise<void> => bot.handleUpdate(update);
   const allowedUpdates = ['message', 'callback_query'] as const;
@@ -163,19 +182,17 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
       onError: (err) => log.error(errFields(err), 'telegram.webhook_failed'),
     });
     try {
-      await telegram.setWebhook(options.webhook.url, { secret_token: secretToken, allowed_updates: [...allowedUpdates] });
+      await call('setWebhook', { url: options.webhook.url, secret_token: secretToken, allowed_updates: [...allowedUpdates] }, (code) =>
+        code === 400 ? new StartupError('TELEGRAM_WEBHOOK_URL', 'TELEGRAM_WEBHOOK_URL: Telegram refused the webhook (400)') : undefined,
+      );
     } catch (err) {
       server.close();
-      throw new Error(`telegram: setWebhook failed: ${sanitizeError(err, token).message}`);
+      throw err;
     }
     log.info({ username }, 'telegram.webhook_started');
   } else {
-    try {
-      // A webhook left set by an earlier deployment makes getUpdates fail with 409.
-      await telegram.deleteWebhook();
-    } catch (err) {
-      throw new Error(`telegram: deleteWebhook failed: ${sanitizeError(err, token).message}`);
-    }
+    // A webhook left set by an earlier deployment makes getUpdates fail with 409.
+    await call('deleteWebhook', {});
     polling = pollUpdates({
       telegram,
       timeoutSec: options.pollTimeoutSec ?? 50,
@@ -202,14 +219,22 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   };
 }
 
-async function setMenu(telegram: Telegram, commands: readonly MenuCommand[], log: Logger, token: string): Promise<void> {
+/** A failed start-up call in words, without the token (telegraf's network errors carry the URL). */
+function describeCall(method: string, err: unknown, token: string, timeoutMs: number): string {
+  const e = err as { name?: unknown; description?: unknown } | null;
+  if (e?.name === 'AbortError' || e?.name === 'TimeoutError') return `${method}: no answer within ${timeoutMs} ms`;
+  const text = typeof e?.description === 'string' ? e.description : sanitizeError(err, token).message;
+  return `${method}: ${sanitizeError(new Error(text), token).message}`.slice(0, 300);
+}
+
+async function setMenu(telegram: Telegram, commands: readonly MenuCommand[], log: Logger, token: string, timeoutMs: number): Promise<void> {
   // Bot API BotCommand: 1-32 lower-case letters, digits, underscores; description 1-256.
   const menu = commands
     .filter((c) => /^[a-z0-9_]{1,32}$/.test(c.name))
     .map((c) => ({ command: c.name, description: (c.summary.trim() || c.name).slice(0, 256) }));
   if (menu.length === 0) return;
   try {
-    await telegram.setMyCommands(menu);
+    await telegram.callApi('setMyCommands', { commands: menu }, { signal: AbortSignal.timeout(timeoutMs) as never });
   } catch (err) {
     // Not fatal: commands still work when typed.
     log.warn({ err: sanitizeError(err, token) }, 'telegram.set_commands_failed');
