@@ -67,7 +67,7 @@ function build(id: number, q: packet.Question, a: FakeAnswer, udp: boolean): Buf
 /** Starts the fake; `handler` decides each answer. */
 export async function startFakeDns(handler: Handler): Promise<FakeDns> {
   const log: string[] = [];
-  const udp: UdpSocket = createSocket('udp4');
+  let udp: UdpSocket = createSocket('udp4');
   const sockets = new Set<Socket>();
   const answer = (msg: Buffer, transport: 'udp' | 'tcp'): { bytes: Buffer | null; delayMs: number } => {
     let query: packet.DecodedPacket;
@@ -84,13 +84,12 @@ export async function startFakeDns(handler: Handler): Promise<FakeDns> {
     if (transport === 'udp' && a.raw !== undefined) return { bytes: a.raw, delayMs: a.delayMs ?? 0 };
     return { bytes: build(query.id ?? 0, q, a, transport === 'udp'), delayMs: a.delayMs ?? 0 };
   };
-  udp.on('message', (msg, rinfo) => {
+  const onMessage = (msg: Buffer, rinfo: { port: number; address: string }): void => {
     const { bytes, delayMs } = answer(msg, 'udp');
     if (bytes === null) return;
     setTimeout(() => udp.send(bytes, rinfo.port, rinfo.address), delayMs);
-  });
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const port = udp.address().port;
+  };
+  udp.on('message', onMessage);
   const tcp: Server = createServer((s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -106,10 +105,28 @@ export async function startFakeDns(handler: Handler): Promise<FakeDns> {
       setTimeout(() => s.end(Buffer.concat([len, bytes])), delayMs);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, '127.0.0.1', resolve);
-  });
+  // UDP and TCP on one port number: the UDP port comes from port 0, and the same TCP port may
+  // be taken by another process (tests run in parallel), so try again with a new UDP port.
+  let port = 0;
+  for (let attempt = 1; ; attempt++) {
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+    port = udp.address().port;
+    const listening = await new Promise<boolean>((resolve, reject) => {
+      const onError = (err: NodeJS.ErrnoException): void => (err.code === 'EADDRINUSE' && attempt < 20 ? resolve(false) : reject(err));
+      tcp.once('error', onError);
+      tcp.listen(port, '127.0.0.1', () => {
+        tcp.off('error', onError);
+        resolve(true);
+      });
+    }).catch((err: unknown) => {
+      udp.close();
+      throw err;
+    });
+    if (listening) break;
+    udp.close();
+    udp = createSocket('udp4');
+    udp.on('message', onMessage);
+  }
   return {
     port,
     server: { host: '127.0.0.1', port },
