@@ -16,6 +16,8 @@ export const problemCodes = [
   'LEGACY_TLS',
   'STARTTLS_NOT_OFFERED',
   'STARTTLS_REJECTED',
+  'TLS_FAILED_AFTER_CERTIFICATE',
+  'TLS_ALERT_AFTER_HANDSHAKE',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];

@@ -4,10 +4,10 @@ import type { SecureContext } from 'node:tls';
 import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
 import type { Problem } from '../cert/types.ts';
-import { ProbeError, type ProbeErrorCode } from './errors.ts';
+import { ProbeError, formatHostPort, type ProbeErrorCode } from './errors.ts';
 import { protocols } from './protocols/index.ts';
 import { SocketIO, defaultReadLimits, type ReadLimits } from './reader.ts';
-import { statusOf, type ProbeResult, type Timings } from './result.ts';
+import { statusOf, type Note, type ProbeResult, type Timings } from './result.ts';
 import type { Target } from './target.ts';
 import { createProbeContext, handshake, type TlsCapture } from './tls.ts';
 
@@ -168,11 +168,20 @@ export class Prober {
       },
       opts.trust ?? this.deps.trust,
     );
+    const problems = [...verdict.problems];
+    const notes: Note[] = [];
+    const failure = capture.failure;
+    if (failure !== null) {
+      const message = `${formatHostPort(target.host, target.port)}: ${failure.message}`;
+      if (failure.kind === 'client-certificate') notes.push({ code: 'CLIENT_CERT_REQUIRED', message });
+      else problems.push({ code: failure.kind === 'after-handshake' ? 'TLS_ALERT_AFTER_HANDSHAKE' : 'TLS_FAILED_AFTER_CERTIFICATE', severity: 'critical', message });
+    }
     return {
       target,
       address: addr.address,
-      status: statusOf(verdict.problems),
-      problems: verdict.problems,
+      status: statusOf(problems),
+      problems,
+      notes,
       error: null,
       tls: { version: capture.version, cipher: capture.cipher },
       certificate: verdict.certificate,
@@ -243,6 +252,7 @@ function errorResult(target: Target, address: string | null, err: ProbeError, op
     address,
     status: finding ? 'critical' : 'error',
     problems,
+    notes: [],
     error: { code: err.code, message },
     tls: null,
     certificate: null,
