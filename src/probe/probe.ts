@@ -77,11 +77,14 @@ export class Prober {
     if (family !== 0) {
       addresses = [{ address: target.host, family: family === 6 ? 6 : 4 }];
     } else {
+      const dnsDeadline = new Deadline(opts);
       try {
-        addresses = onlyFamily(await this.lookup(target.host, deadline(opts)), target.host, opts.family);
+        addresses = onlyFamily(await this.lookup(target.host, dnsDeadline.signal), target.host, opts.family);
       } catch (err) {
         const e = asProbeError(err, 'DNS_FAILED', 'DNS lookup');
         return [errorResult(target, null, e, opts, { totalMs: elapsed(started) })];
+      } finally {
+        dnsDeadline.clear();
       }
     }
     const dnsMs = elapsed(started);
@@ -111,7 +114,8 @@ export class Prober {
   private async probeAddress(target: Target, addr: Address, opts: ProbeOptions, dnsMs: number): Promise<ProbeResult> {
     const started = performance.now();
     const timings: Timings = { totalMs: 0, dnsMs };
-    const signal = deadline(opts);
+    const probeDeadline = new Deadline(opts);
+    const signal = probeDeadline.signal;
     let socket: Socket | undefined;
     try {
       const blocked = opts.addressPolicy?.(addr) ?? null;
@@ -152,6 +156,8 @@ export class Prober {
       socket?.destroy();
       timings.totalMs = elapsed(started) + dnsMs;
       return errorResult(target, addr.address, asProbeError(err, 'PROTOCOL_ERROR', 'probe'), opts, timings);
+    } finally {
+      probeDeadline.clear();
     }
   }
 
@@ -204,9 +210,33 @@ function onlyFamily(addresses: Address[], host: string, family: 4 | 6 | undefine
   return kept;
 }
 
-function deadline(opts: ProbeOptions): AbortSignal {
-  const timer = AbortSignal.timeout(opts.timeoutMs);
-  return opts.signal === undefined ? timer : AbortSignal.any([timer, opts.signal]);
+/**
+ * One deadline per probe step (DNS, then each address), also ended by the caller's signal.
+ * Cleared as soon as the step ends: AbortSignal.timeout() would keep a timer per probe alive
+ * for the whole timeout (10 s by default, thousands at once in a large run), and
+ * AbortSignal.any() ties every probe's signal to the long-lived shutdown signal.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly parent: AbortSignal | undefined;
+  private readonly onParentAbort = (): void => this.controller.abort();
+
+  constructor(opts: ProbeOptions) {
+    this.timer = setTimeout(this.onParentAbort, opts.timeoutMs);
+    this.parent = opts.signal;
+    if (this.parent?.aborted === true) this.controller.abort();
+    else this.parent?.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
 }
 
 function connectTcp(addr: Address, port: number, signal: AbortSignal): Promise<Socket> {

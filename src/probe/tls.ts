@@ -86,7 +86,9 @@ export function handshake(
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const readFlight = (): void => {
-      chain = sentChain(tls);
+      // Once is enough: the chain cannot change within one handshake, and reading it is the
+      // costliest step of the probe after the handshake itself.
+      chain ??= sentChain(tls);
       version = tls.getProtocol() ?? 'unknown';
       cipher = tls.getCipher()?.standardName ?? 'unknown';
     };
