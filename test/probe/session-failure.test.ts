@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import { createServer as createTlsServer } from 'node:tls';
 import { createServer as createNetServer, connect as netConnect } from 'node:net';
 import { TrustStore } from '../../src/cert/trust.ts';
+import { formatTable } from '../../src/cli/format.ts';
 import { Prober, type ProbeOptions, type Resolver } from '../../src/probe/probe.ts';
 import type { ProbeResult } from '../../src/probe/result.ts';
 import { parseTarget } from '../../src/probe/target.ts';
@@ -52,6 +53,10 @@ describe('probe of sessions that fail after the server certificate', async () =>
       assert.equal(r.tls?.version, version);
       assert.deepEqual(r.notes?.map((n) => n.code), ['CLIENT_CERT_REQUIRED']);
       assert.match(r.notes?.[0]?.message ?? '', version === 'TLSv1.3' ? /requires a client certificate \(certificate_required/ : /without a client certificate \(handshake_failure alert \(40\)/);
+      // The table shows the note under an OK row; the exit status stays 0.
+      const table = formatTable([r], { color: false });
+      assert.match(table, /OK/);
+      assert.match(table, /CLIENT_CERT_REQUIRED \(note\): localhost:\d+: server/);
     });
 
     it(`probe: a ${version} server demanding a client certificate still has its expired certificate judged (EXPIRED, critical)`, async () => {
