@@ -153,15 +153,15 @@ export function handshake(
       if (established) return finish(null);
       fail(new ProbeError('TIMEOUT', 'TLS handshake not finished before the deadline', { step: 'TLS handshake' }));
     };
-    // A session ticket (TLS 1.3: the server accepted our Finished), application data (an
-    // implicit-TLS greeting) or the server's close: the session works.
+    // Application data (an implicit-TLS greeting) or the server's close: the session works.
+    // (A 'session' listener for TLS 1.3 tickets is not used: added at secureConnect it misses
+    // tickets already read, and added before the handshake it serialises every ticket.)
     const onUsable = (): void => finish(null);
     const cleanup = (): void => {
       tls.off('error', onError);
       tls.off('close', onClose);
       tls.off('data', onUsable);
       tls.off('end', onUsable);
-      tls.off('session', onUsable);
       signal.removeEventListener('abort', onAbort);
       if (timer !== undefined) clearTimeout(timer);
     };
@@ -176,16 +176,12 @@ export function handshake(
       if (chain === null || chain.length === 0) return finish(null);
       // The goodbye (close_notify) waits for the server's verdict: once it is sent, Node and
       // OpenSSL report a later fatal alert as a clean close. TLS 1.3 servers judge the
-      // client's certificate after the client's Finished, one round trip later: wait for a
-      // ticket, data, an alert or the close, at most as long as the handshake took. A TLS 1.2
+      // client's certificate after the client's Finished, one round trip later: wait for
+      // data, an alert or the close, at most as long as the handshake took. A TLS 1.2
       // server's verdict is its Finished; only bytes already received are read.
       tls.on('data', onUsable);
       tls.on('end', onUsable);
-      let wait = 0;
-      if (version === 'TLSv1.3') {
-        tls.once('session', onUsable);
-        wait = Math.min(settleMs, Math.max(minVerdictWaitMs, performance.now() - started));
-      }
+      const wait = version === 'TLSv1.3' ? Math.min(settleMs, Math.max(minVerdictWaitMs, performance.now() - started)) : 0;
       // When the timer fires late (a busy process), bytes that arrived meanwhile are still
       // unread: the timers run before I/O. Two more turns of the loop read them first (one
       // for the socket, one for a server in this same process, as in tests).
