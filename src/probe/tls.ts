@@ -83,12 +83,17 @@ export function handshake(
     let version = 'unknown';
     let cipher = 'unknown';
     let established = false;
+    let certRequested = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const readFlight = (): void => {
       // Once is enough: the chain cannot change within one handshake, and reading it is the
       // costliest step of the probe after the handshake itself.
       chain ??= sentChain(tls);
+      // OpenSSL fills the shared signature algorithms on the client only from a
+      // CertificateRequest (RFC 8446 section 4.3.2, RFC 5246 section 7.4.4): a non-empty
+      // list means the server asked for a client certificate.
+      certRequested ||= tls.getSharedSigalgs().length > 0;
       version = tls.getProtocol() ?? 'unknown';
       cipher = tls.getCipher()?.standardName ?? 'unknown';
     };
@@ -132,19 +137,19 @@ export function handshake(
       if (established) {
         // A reset or a local error after the handshake says nothing about the server's
         // certificate or session; only a fatal alert the server sent does.
-        return finish(alert === null ? null : failureOf(alert, true, err));
+        return finish(alert === null ? null : failureOf(alert, certRequested, true, err));
       }
-      if (chain !== null && chain.length > 0) return finish(failureOf(alert, false, err));
+      if (chain !== null && chain.length > 0) return finish(failureOf(alert, certRequested, false, err));
       fail(classify(err));
     };
     const onClose = (): void => {
       if (established) return finish(null);
       if (chain !== null && chain.length > 0) {
-        return finish({
-          kind: 'during-handshake',
-          alert: null,
-          message: 'server closed the connection during the TLS handshake, after sending its certificate',
-        });
+        return finish(
+          certRequested
+            ? { kind: 'client-certificate', alert: null, message: 'server asked for a client certificate and closed the connection without one' }
+            : { kind: 'during-handshake', alert: null, message: 'server closed the connection during the TLS handshake, after sending its certificate' },
+        );
       }
       fail(new ProbeError('TLS_HANDSHAKE_FAILED', 'server closed the connection during the TLS handshake', { step: 'TLS handshake' }));
     };
@@ -181,7 +186,9 @@ export function handshake(
       // server's verdict is its Finished; only bytes already received are read.
       tls.on('data', onUsable);
       tls.on('end', onUsable);
-      const wait = version === 'TLSv1.3' ? Math.min(settleMs, Math.max(minVerdictWaitMs, performance.now() - started)) : 0;
+      // A server that asked for a client certificate owes a verdict: wait for it up to settleMs.
+      const took = performance.now() - started;
+      const wait = version !== 'TLSv1.3' ? 0 : certRequested ? settleMs : Math.min(settleMs, Math.max(minVerdictWaitMs, took));
       // When the timer fires late (a busy process), bytes that arrived meanwhile are still
       // unread: the timers run before I/O. Two more turns of the loop read them first (one
       // for the socket, one for a server in this same process, as in tests).
@@ -238,10 +245,11 @@ const alertNames: Record<number, string> = {
 };
 
 /**
- * Alerts a server sends about the client's certificate. The probe sends none, so after the
- * server's own certificate these mean "no access without a client certificate": TLS 1.3
- * names it (certificate_required); TLS 1.2 servers send handshake_failure (OpenSSL, "peer did
- * not return a certificate") or a certificate alert (Java, GnuTLS).
+ * Alerts a server sends about the client's certificate, after asking for one with a
+ * CertificateRequest. The probe sends none, so these mean "no access without a client
+ * certificate": TLS 1.3 names it (certificate_required, taken as such even without a seen
+ * request); TLS 1.2 servers send handshake_failure (OpenSSL, "peer did not return a
+ * certificate") or a certificate alert (Java, GnuTLS).
  */
 const clientCertAlerts = new Set([40, 42, 43, 44, 45, 46, 48, 49, 116]);
 
@@ -255,16 +263,20 @@ function alertName(alert: number): string {
   return `${alertNames[alert] ?? 'unknown'} alert (${alert})`;
 }
 
-function failureOf(alert: number | null, established: boolean, err: Error): SessionFailure {
-  if (alert !== null && clientCertAlerts.has(alert)) {
+function failureOf(alert: number | null, certRequested: boolean, established: boolean, err: Error): SessionFailure {
+  if (alert === 116) {
+    return { kind: 'client-certificate', alert, message: 'server requires a client certificate (certificate_required alert (116))' };
+  }
+  if (alert !== null && certRequested && clientCertAlerts.has(alert)) {
     return {
       kind: 'client-certificate',
       alert,
-      message:
-        alert === 116
-          ? 'server requires a client certificate (certificate_required alert after the handshake)'
-          : `server refused the session without a client certificate (${alertName(alert)} after its certificate): it most likely requires one`,
+      message: `server asked for a client certificate and ended the session without one (${alertName(alert)})`,
     };
+  }
+  const code = (err as NodeJS.ErrnoException).code;
+  if (alert === null && certRequested && code === 'ECONNRESET') {
+    return { kind: 'client-certificate', alert, message: 'server asked for a client certificate and reset the connection without one' };
   }
   if (established) {
     return {
@@ -273,7 +285,6 @@ function failureOf(alert: number | null, established: boolean, err: Error): Sess
       message: `server completed the TLS handshake, then sent a fatal ${alertName(alert ?? -1)}: no client can use this endpoint`,
     };
   }
-  const code = (err as NodeJS.ErrnoException).code;
   const what = alert !== null ? `server sent a fatal ${alertName(alert)}` : code === 'ECONNRESET' ? 'connection reset by server' : err.message;
   return { kind: 'during-handshake', alert, message: `TLS handshake failed after the server sent its certificate: ${what}` };
 }

@@ -85,12 +85,20 @@ function records(onRecord: (record: Buffer) => void): (chunk: Buffer) => void {
  * Starts the relay: every connection is a real handshake with `creds` in `version`, after
  * which the client receives the fatal alert `description` (80, internal_error, by default).
  */
-export async function startAlertServer(creds: ServerCreds, version: 'TLSv1.2' | 'TLSv1.3', description = 80): Promise<AlertServer> {
+export async function startAlertServer(
+  creds: ServerCreds,
+  version: 'TLSv1.2' | 'TLSv1.3',
+  description = 80,
+  /** The server also asks for a client certificate (and accepts the session without one). */
+  requestCert = false,
+): Promise<AlertServer> {
   const keylog = new Map<string, Map<string, Buffer>>();
   const backend = createTlsServer({
     ...creds,
     minVersion: version,
     maxVersion: version,
+    requestCert,
+    rejectUnauthorized: false,
     ciphers: version === 'TLSv1.2' ? 'ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256' : 'TLS_AES_128_GCM_SHA256',
   });
   backend.on('keylog', (line: Buffer, _tls: TLSSocket) => {

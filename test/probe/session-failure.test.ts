@@ -52,7 +52,7 @@ describe('probe of sessions that fail after the server certificate', async () =>
       assert.equal(r.trusted, true);
       assert.equal(r.tls?.version, version);
       assert.deepEqual(r.notes?.map((n) => n.code), ['CLIENT_CERT_REQUIRED']);
-      assert.match(r.notes?.[0]?.message ?? '', version === 'TLSv1.3' ? /requires a client certificate \(certificate_required/ : /without a client certificate \(handshake_failure alert \(40\)/);
+      assert.match(r.notes?.[0]?.message ?? '', version === 'TLSv1.3' ? /requires a client certificate \(certificate_required/ : /asked for a client certificate and ended the session without one \(handshake_failure alert \(40\)\)/);
       // The table shows the note under an OK row; the exit status stays 0.
       const table = formatTable([r], { color: false });
       assert.match(table, /OK/);
@@ -81,14 +81,38 @@ describe('probe of sessions that fail after the server certificate', async () =>
       assert.deepEqual(r.notes, []);
     });
 
-    it(`probe: a ${version} server that answers its completed handshake with certificate_unknown is CLIENT_CERT_REQUIRED, not an alarm`, async () => {
-      const relay = await startAlertServer(pki.serverCreds, version, 46);
+    it(`probe: a ${version} server that asked for a client certificate and answers the finished handshake with certificate_unknown is CLIENT_CERT_REQUIRED, not an alarm`, async () => {
+      const relay = await startAlertServer(pki.serverCreds, version, 46, true);
       closers.push(() => relay.close());
       const r = await probe(relay.port);
       assert.equal(r.status, 'ok');
+      assert.deepEqual(r.problems, []);
       assert.deepEqual(r.notes?.map((n) => n.code), ['CLIENT_CERT_REQUIRED']);
+      assert.match(r.notes?.[0]?.message ?? '', /certificate_unknown alert \(46\)/);
+    });
+
+    it(`probe: a ${version} server that never asked for a client certificate but sends certificate_unknown after the handshake is TLS_ALERT_AFTER_HANDSHAKE`, async () => {
+      const relay = await startAlertServer(pki.serverCreds, version, 46, false);
+      closers.push(() => relay.close());
+      const r = await probe(relay.port);
+      assert.equal(r.status, 'critical');
+      assert.deepEqual(r.problems.map((p) => p.code), ['TLS_ALERT_AFTER_HANDSHAKE']);
+      assert.deepEqual(r.notes, []);
     });
   }
+
+  it('probe: a TLS 1.3 server that asks for an optional client certificate and keeps the session is ok, without a note', async () => {
+    const server = createTlsServer({ ...pki.serverCreds, ca: [pki.root.certPem], requestCert: true, rejectUnauthorized: false, minVersion: 'TLSv1.3' });
+    server.on('tlsClientError', () => {});
+    server.on('secureConnection', (s) => s.on('error', () => {}));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((r) => server.close(r)));
+    const r = await probe((server.address() as AddressInfo).port);
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.notes, []);
+    assert.equal(r.certificate?.fingerprint256, leafPrint);
+  });
 
   it('probe: a TLS 1.2 server whose connection drops after its certificate is TLS_FAILED_AFTER_CERTIFICATE with the certificate', async () => {
     // A cut cable in front of a healthy server: the first flight passes, the client's answer
