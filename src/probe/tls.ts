@@ -87,9 +87,8 @@ export function handshake(
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const readFlight = (): void => {
-      // Once is enough: the chain cannot change within one handshake, and reading it is the
-      // costliest step of the probe after the handshake itself.
-      chain ??= sentChain(tls);
+      // Once: reading the chain is the costliest step of the probe after the handshake itself.
+      chain = sentChain(tls);
       // OpenSSL fills the shared signature algorithms on the client only from a
       // CertificateRequest (RFC 8446 section 4.3.2, RFC 5246 section 7.4.4): a non-empty
       // list means the server asked for a client certificate.
@@ -177,7 +176,8 @@ export function handshake(
     tls.once('OCSPResponse', readFlight);
     tls.once('secureConnect', () => {
       established = true;
-      readFlight();
+      // Version and cipher are settled by the ServerHello: the OCSP callback read them already.
+      if (chain === null) readFlight();
       if (chain === null || chain.length === 0) return finish(null);
       // The goodbye (close_notify) waits for the server's verdict: once it is sent, Node and
       // OpenSSL report a later fatal alert as a clean close. TLS 1.3 servers judge the
