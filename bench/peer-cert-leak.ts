@@ -1,5 +1,5 @@
 // Evidence for a native memory leak: N handshakes reading the peer chain with
-// getPeerX509Certificate() (what src/probe/tls.ts does) versus getPeerCertificate(true),
+// getPeerX509Certificate() (the read that would keep the wire order) versus getPeerCertificate(true),
 // each variant in a fresh process with a forced GC every 500 handshakes, so that any growth
 // left is native memory that is never freed. Usage: node bench/peer-cert-leak.ts [n]
 import { fork, type ChildProcess } from 'node:child_process';

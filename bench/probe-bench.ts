@@ -1,6 +1,7 @@
-// `npm run bench`: certwatch's probe against raw tls.connect and an openssl s_client loop on
-// loopback (issue 2 "Performance"). Servers run in a child process so that only client CPU
-// is measured here. Prints PASS/FAIL per target; exits non-zero only with --strict.
+// `npm run bench`: certwatch's probe against raw tls.connect, blackbox_exporter (when
+// installed) and an openssl s_client loop on loopback (issues 2 and 9). Servers run in a
+// child process so that only client CPU is measured here; blackbox_exporter's CPU is read
+// from its own process. Prints PASS/FAIL per target; exits non-zero only with --strict.
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { checkTargets } from '../src/cli/check.ts';
 import { Prober } from '../src/probe/probe.ts';
 import { parseTarget, type Target } from '../src/probe/target.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
+import { blackboxBatch, startBlackbox, type Blackbox, type BlackboxModule } from './blackbox.ts';
 import { profileJudge } from './judge-profile.ts';
 import type { MemoryJob, MemoryReport } from './memory-run.ts';
 import { rawImplicit, rawSmtp } from './raw-client.ts';
@@ -34,7 +36,7 @@ const settings = {
   memoryProbes: Number(flags['memory-probes'] ?? (quick ? 2000 : 10_000)),
   memoryConcurrency: 200,
 };
-const targets = { throughput: 0.8, cpu: 1.25, openssl: 20, rssBytes: 200 * 1024 * 1024 };
+const targets = { throughput: 0.9, cpu: 1.1, blackboxCpu: 1.0, openssl: 30, rssBytes: 200 * 1024 * 1024 };
 
 /** One measured batch. */
 interface Sample {
@@ -56,14 +58,19 @@ function firstMessage<T>(child: ChildProcess): Promise<T> {
   });
 }
 
-/** Runs `probe` n times at the given concurrency; CPU is this process's user+system time. */
-async function measure(n: number, concurrency: number, batch: (n: number, c: number) => Promise<number>): Promise<Sample> {
-  const cpu0 = process.cpuUsage();
+/** This process's user+system CPU time in milliseconds. */
+const ownCpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+/** Runs `batch` of n probes at the given concurrency; CPU is read with `cpuMs` (this process by default). */
+async function measure(n: number, concurrency: number, batch: (n: number, c: number) => Promise<number>, cpuMs = ownCpuMs): Promise<Sample> {
+  const cpu0 = cpuMs();
   const t0 = performance.now();
   const failed = await batch(n, concurrency);
   const seconds = (performance.now() - t0) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  return { probesPerSec: n / seconds, cpuMsPerProbe: (cpu.user + cpu.system) / 1000 / n, failed };
+  return { probesPerSec: n / seconds, cpuMsPerProbe: (cpuMs() - cpu0) / n, failed };
 }
 
 function median(samples: readonly Sample[]): Sample {
@@ -97,6 +104,7 @@ const mib = (bytes: number): string => `${fmt(bytes / 1024 / 1024, 1)} MiB`;
 
 async function main(): Promise<void> {
   const serversChild = startChild('./servers.ts');
+  let blackbox: Blackbox | null = null;
   try {
     const servers = await firstMessage<BenchServers>(serversChild);
     const trust = TrustStore.bundled().withExtra(servers.rootPem, 'bench root');
@@ -104,70 +112,85 @@ async function main(): Promise<void> {
     const rawContext = createSecureContext();
     const probeOpts = { prober, timeoutMs: 10_000, warnDays: 30, critDays: 7 };
 
-    const kinds: { name: string; port: number; target: Target; raw: () => Promise<string> }[] = [
+    const kinds: { name: string; port: number; target: Target; raw: () => Promise<string>; module: BlackboxModule }[] = [
       {
         name: 'implicit TLS',
         port: servers.implicitPort,
         target: parseTarget(`127.0.0.1:${servers.implicitPort}`, { servername: 'localhost' }),
         raw: () => rawImplicit(servers.implicitPort, 'localhost', rawContext),
+        module: 'tls_connect',
       },
       {
         name: 'SMTP STARTTLS',
         port: servers.smtpPort,
         target: parseTarget(`127.0.0.1:${servers.smtpPort}`, { protocol: 'smtp', mode: 'starttls', servername: 'localhost' }),
         raw: () => rawSmtp(servers.smtpPort, 'localhost', rawContext),
+        module: 'smtp_starttls',
       },
     ];
 
+    const started = await startBlackbox(servers.rootPem);
+    blackbox = typeof started === 'string' ? null : started;
     console.log(`certwatch probe benchmark: ${settings.probes} probes per side and round, concurrency ${settings.concurrency}, ${settings.rounds} round(s), median reported`);
-    console.log(`node ${process.version}, loopback, servers in a separate process\n`);
+    console.log(`node ${process.version} (OpenSSL ${process.versions.openssl}), loopback, servers in a separate process`);
+    console.log(blackbox === null ? `blackbox_exporter: skipped, ${started as string}\n` : `blackbox_exporter ${blackbox.version}: CPU read from its own process (/proc)\n`);
 
     for (const kind of kinds) {
       const certwatch = (n: number, c: number): Promise<number> =>
         checkTargets(Array.from({ length: n }, () => kind.target), { ...probeOpts, concurrency: c }).then((rs) => rs.filter((r) => r.status !== 'ok').length);
       const raw = (n: number, c: number): Promise<number> =>
         mapLimit(Array.from({ length: n }), c, () => kind.raw().then(() => 0, () => 1)).then((fails) => fails.reduce((a, b) => a + b, 0));
-
-      // Warm both paths (JIT, the lazily parsed root store, the server's session state).
-      await measure(Math.min(200, settings.probes), settings.concurrency, raw);
-      await measure(Math.min(200, settings.probes), settings.concurrency, certwatch);
-      const rawSamples: Sample[] = [];
-      const cwSamples: Sample[] = [];
-      for (let round = 0; round < settings.rounds; round++) {
-        // Alternate which side goes first, so drift in machine load hits both alike.
-        if (round % 2 === 0) {
-          rawSamples.push(await measure(settings.probes, settings.concurrency, raw));
-          cwSamples.push(await measure(settings.probes, settings.concurrency, certwatch));
-        } else {
-          cwSamples.push(await measure(settings.probes, settings.concurrency, certwatch));
-          rawSamples.push(await measure(settings.probes, settings.concurrency, raw));
-        }
+      const sides: { name: string; run: (n: number, c: number) => Promise<number>; cpu?: () => number; samples: Sample[] }[] = [
+        { name: 'raw tls.connect', run: raw, samples: [] },
+        { name: 'certwatch Prober', run: certwatch, samples: [] },
+      ];
+      if (blackbox !== null) {
+        const bb = blackbox;
+        sides.push({ name: 'blackbox_exporter', run: (n, c) => blackboxBatch(bb, kind.module, kind.port, n, c), cpu: () => bb.cpuMs(), samples: [] });
       }
-      const r = median(rawSamples);
-      const c = median(cwSamples);
-      const ossl = opensslLoop(kind.port, kind.name.startsWith('SMTP'), settings.opensslIterations);
+
+      // Warm every side (JIT, the lazily parsed root store, the server's session state).
+      for (const side of sides) await measure(Math.min(200, settings.probes), settings.concurrency, side.run, side.cpu);
+      const osslRates: number[] = [];
+      for (let round = 0; round < settings.rounds; round++) {
+        // Rotate which side goes first, so drift in machine load hits all alike; the openssl
+        // loop runs in every round too, next to the sides it is compared with.
+        for (let i = 0; i < sides.length; i++) {
+          const side = sides[(i + round) % sides.length]!;
+          side.samples.push(await measure(settings.probes, settings.concurrency, side.run, side.cpu));
+        }
+        const rate = opensslLoop(kind.port, kind.name.startsWith('SMTP'), settings.opensslIterations);
+        if (rate !== null) osslRates.push(rate);
+      }
+      const [r, c, b] = sides.map((side) => median(side.samples)) as [Sample, Sample, Sample | undefined];
+      const ossl = osslRates.length === 0 ? null : (osslRates.sort((x, y) => x - y)[Math.floor(osslRates.length / 2)] as number);
 
       console.log(`${kind.name}`);
       console.log(`  ${'side'.padEnd(30)} ${'probes/s'.padStart(10)} ${'CPU ms/probe'.padStart(13)} ${'failed'.padStart(7)}`);
-      console.log(`  ${'raw tls.connect'.padEnd(30)} ${fmt(r.probesPerSec, 0).padStart(10)} ${fmt(r.cpuMsPerProbe, 3).padStart(13)} ${String(r.failed).padStart(7)}`);
-      console.log(`  ${'certwatch Prober'.padEnd(30)} ${fmt(c.probesPerSec, 0).padStart(10)} ${fmt(c.cpuMsPerProbe, 3).padStart(13)} ${String(c.failed).padStart(7)}`);
-      if (ossl !== null) console.log(`  ${`openssl s_client (sequential x${settings.opensslIterations})`.padEnd(30)} ${fmt(ossl, 1).padStart(10)}`);
+      for (const [side, m] of [['raw tls.connect', r], ['certwatch Prober', c], ['blackbox_exporter', b]] as const) {
+        if (m !== undefined) console.log(`  ${side.padEnd(30)} ${fmt(m.probesPerSec, 0).padStart(10)} ${fmt(m.cpuMsPerProbe, 3).padStart(13)} ${String(m.failed).padStart(7)}`);
+      }
+      if (ossl !== null) console.log(`  ${`openssl s_client (x${settings.opensslIterations}/round)`.padEnd(30)} ${fmt(ossl, 1).padStart(10)}`);
       const tRatio = c.probesPerSec / r.probesPerSec;
       const cRatio = c.cpuMsPerProbe / r.cpuMsPerProbe;
       verdict('throughput vs raw tls.connect', tRatio >= targets.throughput, `${fmt(tRatio)}x (target >= ${targets.throughput}x)`);
       verdict('CPU per probe vs raw tls.connect', cRatio <= targets.cpu, `${fmt(cRatio)}x (target <= ${targets.cpu}x)`);
+      if (b === undefined) console.log('  SKIP  CPU per probe vs blackbox_exporter         blackbox_exporter not installed');
+      else verdict('CPU per probe vs blackbox_exporter', c.cpuMsPerProbe / b.cpuMsPerProbe <= targets.blackboxCpu, `${fmt(c.cpuMsPerProbe / b.cpuMsPerProbe)}x (target <= ${fmt(targets.blackboxCpu, 1)}x)`);
       if (ossl === null) console.log('  SKIP  openssl s_client loop                     openssl not found on PATH');
       else verdict('throughput vs openssl s_client loop', c.probesPerSec / ossl >= targets.openssl, `${fmt(c.probesPerSec / ossl, 1)}x (target >= ${targets.openssl}x)`);
-      verdict('every probe succeeded', c.failed === 0 && r.failed === 0, `certwatch ${c.failed} failed, raw ${r.failed} failed`);
+      verdict('every probe succeeded', c.failed === 0 && r.failed === 0 && (b?.failed ?? 0) === 0, `certwatch ${c.failed} failed, raw ${r.failed} failed${b === undefined ? '' : `, blackbox ${b.failed} failed`}`);
       console.log('');
     }
+    blackbox?.stop();
+    blackbox = null;
 
     const judged = await profileJudge(servers.implicitPort, trust, quick ? 500 : 2000);
     console.log(`where certwatch's extra CPU goes (implicit TLS leaf + intermediate):`);
     console.log(`  judge(): ${fmt(judged.judgeMs, 3)} ms CPU per call (chain of ${judged.chainLength}; path building, signature checks, certificate info)`);
     console.log(`  JSON.stringify of one result: ${fmt(judged.jsonMs, 3)} ms`);
     console.log(`  reading the sent chain, getPeerCertificate(true): ${fmt(judged.chainReadMs, 3)} ms (the raw side reads only the leaf: ${fmt(judged.leafReadMs, 3)} ms)`);
-    console.log('  (getPeerX509Certificate() would be cheaper but leaks ~5 KB per handshake on Node 20: bench/peer-cert-leak.ts)\n');
+    console.log('  (getPeerX509Certificate() would be cheaper and keep the wire order, but leaks ~5 KB per handshake up to Node 24: bench/peer-cert-leak.ts)\n');
 
     const memoryRun = async (keepResults: boolean): Promise<MemoryReport> => {
       const child = startChild('./memory-run.ts');
@@ -184,6 +207,7 @@ async function main(): Promise<void> {
     verdict(`peak RSS of ${kept.probes} probes, results kept`, kept.maxRssBytes < targets.rssBytes && kept.failed === 0, `${mib(kept.maxRssBytes)} (target < ${mib(targets.rssBytes)})`);
     if (kept.probes < 10_000) console.log('  note: fewer than 10,000 probes (--quick); run without --quick for the real target');
   } finally {
+    blackbox?.stop();
     serversChild.disconnect();
   }
   const failed = verdicts.filter((v) => !v).length;

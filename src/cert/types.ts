@@ -22,6 +22,8 @@ export const problemCodes = [
   'WRONG_PURPOSE',
   'UNKNOWN_CRITICAL_EXTENSION',
   'MALFORMED_CERTIFICATE',
+  'TLS_FAILED_AFTER_CERTIFICATE',
+  'TLS_ALERT_AFTER_HANDSHAKE',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];

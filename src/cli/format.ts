@@ -68,6 +68,8 @@ function details(r: ProbeResult): string[] {
   if (r.error !== null && !r.problems.some((p) => p.code === r.error?.code)) {
     problems.push(cell(`${r.error.code}: ${r.error.message}`, 240));
   }
+  // Notes (e.g. CLIENT_CERT_REQUIRED) follow the problems; they never change the status.
+  for (const n of r.notes ?? []) problems.push(cell(`${n.code} (note): ${n.message}`, 240));
   return problems;
 }
 

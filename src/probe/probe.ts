@@ -4,10 +4,10 @@ import type { SecureContext } from 'node:tls';
 import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
 import type { Problem } from '../cert/types.ts';
-import { blockedHint, ProbeError, type ProbeErrorCode } from './errors.ts';
+import { blockedHint, formatHostPort, ProbeError, type ProbeErrorCode } from './errors.ts';
 import { protocols } from './protocols/index.ts';
 import { SocketIO, defaultReadLimits, type ReadLimits } from './reader.ts';
-import { statusOf, type ProbeResult, type Timings } from './result.ts';
+import { statusOf, type Note, type ProbeResult, type Timings } from './result.ts';
 import type { Target } from './target.ts';
 import { createProbeContext, handshake, type TlsCapture } from './tls.ts';
 
@@ -79,11 +79,14 @@ export class Prober {
     if (family !== 0) {
       addresses = [{ address: target.host, family: family === 6 ? 6 : 4 }];
     } else {
+      const dnsDeadline = new Deadline(opts);
       try {
-        addresses = onlyFamily(await this.lookup(target.host, deadline(opts)), target.host, opts.family);
+        addresses = onlyFamily(await this.lookup(target.host, dnsDeadline.signal), target.host, opts.family);
       } catch (err) {
         const e = asProbeError(err, 'DNS_FAILED', 'DNS lookup');
         return [errorResult(target, null, e, opts, { totalMs: elapsed(started) })];
+      } finally {
+        dnsDeadline.clear();
       }
     }
     const dnsMs = elapsed(started);
@@ -113,7 +116,8 @@ export class Prober {
   private async probeAddress(target: Target, addr: Address, opts: ProbeOptions, dnsMs: number): Promise<ProbeResult> {
     const started = performance.now();
     const timings: Timings = { totalMs: 0, dnsMs };
-    const signal = deadline(opts);
+    const probeDeadline = new Deadline(opts);
+    const signal = probeDeadline.signal;
     let socket: Socket | undefined;
     try {
       const blocked = opts.addressPolicy?.(addr) ?? null;
@@ -155,6 +159,8 @@ export class Prober {
       socket?.destroy();
       timings.totalMs = elapsed(started) + dnsMs;
       return errorResult(target, addr.address, asProbeError(err, 'PROTOCOL_ERROR', 'probe'), opts, timings);
+    } finally {
+      probeDeadline.clear();
     }
   }
 
@@ -171,11 +177,20 @@ export class Prober {
       },
       opts.trust ?? this.deps.trust,
     );
+    const problems = [...verdict.problems];
+    const notes: Note[] = [];
+    const failure = capture.failure;
+    if (failure !== null) {
+      const message = `${formatHostPort(target.host, target.port)}: ${failure.message}`;
+      if (failure.kind === 'client-certificate') notes.push({ code: 'CLIENT_CERT_REQUIRED', message });
+      else problems.push({ code: failure.kind === 'after-handshake' ? 'TLS_ALERT_AFTER_HANDSHAKE' : 'TLS_FAILED_AFTER_CERTIFICATE', severity: 'critical', message });
+    }
     return {
       target,
       address: addr.address,
-      status: statusOf(verdict.problems),
-      problems: verdict.problems,
+      status: statusOf(problems),
+      problems,
+      notes,
       error: null,
       tls: { version: capture.version, cipher: capture.cipher },
       certificate: verdict.certificate,
@@ -198,9 +213,33 @@ function onlyFamily(addresses: Address[], host: string, family: 4 | 6 | undefine
   return kept;
 }
 
-function deadline(opts: ProbeOptions): AbortSignal {
-  const timer = AbortSignal.timeout(opts.timeoutMs);
-  return opts.signal === undefined ? timer : AbortSignal.any([timer, opts.signal]);
+/**
+ * One deadline per probe step (DNS, then each address), also ended by the caller's signal.
+ * Cleared as soon as the step ends: AbortSignal.timeout() would keep a timer per probe alive
+ * for the whole timeout (10 s by default, thousands at once in a large run), and
+ * AbortSignal.any() ties every probe's signal to the long-lived shutdown signal.
+ */
+class Deadline {
+  private readonly controller = new AbortController();
+  private readonly timer: NodeJS.Timeout;
+  private readonly parent: AbortSignal | undefined;
+  private readonly onParentAbort = (): void => this.controller.abort();
+
+  constructor(opts: ProbeOptions) {
+    this.timer = setTimeout(this.onParentAbort, opts.timeoutMs);
+    this.parent = opts.signal;
+    if (this.parent?.aborted === true) this.controller.abort();
+    else this.parent?.addEventListener('abort', this.onParentAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  clear(): void {
+    clearTimeout(this.timer);
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
 }
 
 function connectTcp(addr: Address, port: number, signal: AbortSignal): Promise<Socket> {
@@ -246,6 +285,7 @@ function errorResult(target: Target, address: string | null, err: ProbeError, op
     address,
     status: finding ? 'critical' : 'error',
     problems,
+    notes: [],
     error: { code: err.code, message },
     tls: null,
     certificate: null,

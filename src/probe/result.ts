@@ -13,12 +13,28 @@ export interface Timings {
   tlsMs?: number;
 }
 
+/** Codes of notes: facts worth saying that are not problems (README "Codes"). */
+export const noteCodes = ['CLIENT_CERT_REQUIRED'] as const;
+
+export type NoteCode = (typeof noteCodes)[number];
+
+/**
+ * A note never changes the status, the exit status or the bot's alerts: requiring a client
+ * certificate is an access policy, not a certificate problem (issue 8 item 4).
+ */
+export interface Note {
+  code: NoteCode;
+  message: string;
+}
+
 /** One probed address: the JSON object `certwatch check --json` prints (README "JSON output"). */
 export interface ProbeResult {
   target: Target;
   address: string | null;
   status: Status;
   problems: Problem[];
+  /** Non-alarming findings; present in every result the prober makes (optional for stored ones). */
+  notes?: Note[];
   error: { code: ProbeErrorCode; message: string } | null;
   tls: { version: string; cipher: string } | null;
   certificate: CertificateInfo | null;

@@ -79,13 +79,14 @@ describe('certwatch check against loopback servers', () => {
     assert.equal(results.length, 1);
     const r = results[0]!;
     assert.deepEqual(Object.keys(r).sort(), [
-      'address', 'certificate', 'chain', 'checkedAt', 'error', 'hostnameMatch', 'problems', 'status', 'target', 'timings', 'tls', 'trusted',
+      'address', 'certificate', 'chain', 'checkedAt', 'error', 'hostnameMatch', 'notes', 'problems', 'status', 'target', 'timings', 'tls', 'trusted',
     ]);
     assert.deepEqual(r.target, { input: at(valid), host: '127.0.0.1', port: valid.port, protocol: 'tls', mode: 'implicit', servername: 'localhost' });
     assert.equal(r.address, '127.0.0.1');
     assert.equal(r.status, 'ok');
     assert.deepEqual(r.problems, []);
     assert.equal(r.error, null);
+    assert.deepEqual(r.notes, []);
     assert.equal(r.trusted, true);
     assert.equal(r.hostnameMatch, true);
     assert.match(r.tls?.version ?? '', /^TLSv1\.[23]$/);
