@@ -121,3 +121,21 @@ export function signatureAlgorithmOid(der: Uint8Array): string | null {
     return null;
   }
 }
+
+/**
+ * A UTCTime (tag 0x17) or GeneralizedTime (0x18) as RFC 5280 section 4.1.2.5 allows them in
+ * certificates and CRLs (section 5.1.2.4): UTC with seconds and a trailing "Z", no fractions.
+ */
+export function decodeTime(der: Uint8Array, t: Tlv): Date {
+  const text = Buffer.from(content(der, t)).toString('latin1');
+  const m = t.tag === 0x17 ? /^(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : t.tag === 0x18 ? /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})Z$/.exec(text) : null;
+  if (m === null) throw new DerError(`malformed time "${text.slice(0, 20)}"`);
+  const n = m.slice(1).map(Number) as [number, number, number, number, number, number];
+  // RFC 5280 section 4.1.2.5.1: a two-digit year below 50 is 20YY, otherwise 19YY.
+  const year = t.tag === 0x17 ? (n[0] < 50 ? 2000 + n[0] : 1900 + n[0]) : n[0];
+  const d = new Date(0);
+  d.setUTCFullYear(year, n[1] - 1, n[2]); // not Date.UTC, which maps years 0-99 to 19YY
+  d.setUTCHours(n[3], n[4], n[5], 0);
+  if (d.getUTCMonth() !== n[1] - 1 || d.getUTCDate() !== n[2] || n[3] > 23 || n[4] > 59 || n[5] > 59) throw new DerError(`impossible date "${text}"`);
+  return d;
+}

@@ -14,6 +14,7 @@ export const OID = {
   authorityKeyId: '2.5.29.35',
   authorityInfoAccess: '1.3.6.1.5.5.7.1.1',
   policyConstraints: '2.5.29.36',
+  crlDistributionPoints: '2.5.29.31',
   serverAuth: '1.3.6.1.5.5.7.3.1',
   anyExtendedKeyUsage: '2.5.29.37.0',
   commonName: '2.5.4.3',
@@ -38,7 +39,7 @@ const understood = new Set<string>([
   '2.5.29.32', // certificatePolicies
   '2.5.29.33', // policyMappings
   '2.5.29.54', // inhibitAnyPolicy
-  '2.5.29.31', // cRLDistributionPoints
+  OID.crlDistributionPoints,
   '2.5.29.46', // freshestCRL
   '2.5.29.18', // issuerAltName
   '1.3.6.1.5.5.7.1.11', // subjectInfoAccess
@@ -78,6 +79,13 @@ export interface Parsed {
   authorityKeyId: { keyId: Uint8Array | null; hasIssuer: boolean; hasSerial: boolean } | null;
   /** OIDs of critical extensions the judge does not understand (RFC 5280 section 4.2). */
   unknownCritical: string[];
+  /** Content octets of the serial number INTEGER (matched against CRL entries). */
+  serial: Uint8Array;
+  /**
+   * The fullName GeneralNames of the cRLDistributionPoints, each as its raw DER (latin1), for
+   * matching a CRL's issuingDistributionPoint (RFC 5280 section 6.3.3 (b)(2)); null when absent.
+   */
+  crlDistributionPoints: string[] | null;
   /** What is wrong with the serial number (RFC 5280 section 4.1.2.2), or null. Kept apart: six Mozilla roots have serial 0. */
   serialDefect: string | null;
   /** Encoding and profile rules broken by this certificate alone, as short sentences. */
@@ -103,6 +111,8 @@ export function parseCertificate(der: Uint8Array): Parsed {
     subjectKeyId: null,
     authorityKeyId: null,
     unknownCritical: [],
+    serial: new Uint8Array(),
+    crlDistributionPoints: null,
     serialDefect: null,
     defects: [],
   };
@@ -141,7 +151,8 @@ function readTbs(der: Uint8Array, p: Parsed): void {
   p.subjectAttributes = name.attributes;
   readSpki(der, spki, p);
   if (p.version !== 3) p.defects.push(`it is an X.509 version ${p.version} certificate (version 3 is required, CABF 7.1.1)`);
-  serialRules(content(der, serial), p);
+  p.serial = content(der, serial);
+  serialRules(p.serial, p);
   if (Buffer.compare(encoding(der, innerAlg), encoding(der, outerAlg)) !== 0) {
     p.defects.push('its two signatureAlgorithm fields differ (RFC 5280 section 4.1.1.2)');
   }
@@ -295,11 +306,27 @@ function readExtension(der: Uint8Array, oid: string, critical: boolean, value: T
       if (critical) p.defects.push('its authorityInfoAccess extension is critical (RFC 5280 section 4.2.2.1)');
       return;
     }
+    case OID.crlDistributionPoints:
+      p.crlDistributionPoints = readDistributionPoints(der, inner(der, value));
+      return;
     case OID.policyConstraints:
       if (!critical) p.defects.push('its policyConstraints extension is not critical (RFC 5280 section 4.2.1.11)');
       return;
     default:
   }
+}
+
+/** RFC 5280 section 4.2.1.13: the fullName GeneralNames of every DistributionPoint, as raw DER. */
+function readDistributionPoints(der: Uint8Array, seq: Tlv): string[] {
+  if (seq.tag !== 0x30) throw new DerError('not a SEQUENCE');
+  const names: string[] = [];
+  for (const dp of children(der, seq)) {
+    if (dp.tag !== 0x30) throw new DerError('malformed DistributionPoint');
+    const dpName = children(der, dp).find((f) => f.tag === 0xa0);
+    const full = dpName === undefined ? undefined : children(der, dpName).find((f) => f.tag === 0xa0);
+    if (full !== undefined) for (const g of children(der, full)) names.push(Buffer.from(encoding(der, g)).toString('latin1'));
+  }
+  return names;
 }
 
 function readNameConstraints(der: Uint8Array, seq: Tlv): NameConstraints {
@@ -333,6 +360,7 @@ const extensionNames: Record<string, string> = {
   [OID.authorityKeyId]: 'authorityKeyIdentifier',
   [OID.authorityInfoAccess]: 'authorityInfoAccess',
   [OID.policyConstraints]: 'policyConstraints',
+  [OID.crlDistributionPoints]: 'cRLDistributionPoints',
 };
 
 export function extensionName(oid: string): string {

@@ -1,6 +1,7 @@
 // Matching the name a client asked for against the leaf's subjectAltName (RFC 9525, CABF 7.1.2.7.12).
 import type { GeneralName } from './general-names.ts';
 import { ipBytes } from './general-names.ts';
+import { isPublicSuffix } from './public-suffix.ts';
 
 const label = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
 
@@ -15,12 +16,29 @@ export function validDnsName(name: string, wildcard: boolean): boolean {
 }
 
 /**
- * A wildcard must stand for one label under a registrable name: "*" and "*.com" (a wildcard
- * over a top-level domain, CABF 3.2.2.6) are refused. Multi-label public suffixes (co.uk)
- * would need the Public Suffix List, which certwatch does not ship.
+ * A wildcard must stand for one label under a registrable name (CABF 3.2.2.6): "*.com",
+ * "*.co.uk" and "*.s3.amazonaws.com" cover names of unrelated owners, and Chrome and webpki's
+ * strict profile refuse them. Exported for the mismatch message.
  */
-function wildcardTooBroad(name: string): boolean {
-  return name.slice(2).split('.').length < 2;
+export function wildcardTooBroad(name: string): boolean {
+  const rest = name.slice(2).toLowerCase();
+  return rest.split('.').length < 2 || isPublicSuffix(rest);
+}
+
+/** Whether the wildcard `*.rest` stands for the name of `labels` (one whole left-most label). */
+function wildcardCovers(wildcard: string, labels: readonly string[]): boolean {
+  return labels.length >= 2 && labels[0] !== '' && labels.slice(1).join('.') === wildcard.slice(2);
+}
+
+/** A wildcard SAN that would name `expected` but covers a public suffix, or null: to explain a mismatch. */
+export function publicSuffixWildcard(names: readonly GeneralName[], expected: string): string | null {
+  const labels = expected.toLowerCase().replace(/\.$/, '').split('.');
+  for (const n of names) {
+    if (n.type !== 'dns' || !validDnsName(n.value, true)) continue;
+    const have = n.value.toLowerCase();
+    if (have.startsWith('*.') && wildcardCovers(have, labels) && wildcardTooBroad(have)) return n.value;
+  }
+  return null;
 }
 
 /** Whether `san` names `expected` (a DNS name or an IP address text). */
@@ -35,10 +53,7 @@ export function matchesSan(names: readonly GeneralName[], expected: string): boo
     const have = n.value.toLowerCase();
     if (have === want) return true;
     // RFC 9525 section 6.3: "*" is the whole left-most label and stands for exactly one label.
-    if (have.startsWith('*.') && !wildcardTooBroad(have)) {
-      const rest = have.slice(2);
-      if (wantLabels.length >= 2 && wantLabels.slice(1).join('.') === rest && wantLabels[0] !== '') return true;
-    }
+    if (have.startsWith('*.') && wildcardCovers(have, wantLabels) && !wildcardTooBroad(have)) return true;
   }
   return false;
 }

@@ -1,9 +1,10 @@
 import { isWeakHash, keyWeakness } from './algorithms.ts';
-import { matchesSan } from './hostname.ts';
+import { matchesSan, publicSuffixWildcard } from './hostname.ts';
 import type { Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
 import { MAX_CANDIDATES, MAX_INTERMEDIATES, searchPaths } from './path-builder.ts';
-import { leafRules, pathRules } from './rules.ts';
+import { CrlSet } from './revocation.ts';
+import { leafRules, leafWarnings, pathRules } from './rules.ts';
 import type { TrustStore } from './trust.ts';
 import type { Judgement, JudgeInput, Problem, Severity } from './types.ts';
 
@@ -35,8 +36,16 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
 
   const leafFindings = leafRules(leaf);
   for (const f of leafFindings) add(f.code, 'critical', f.message);
+  for (const f of leafWarnings(leaf)) add(f.code, 'warning', f.message);
   const options = { now, maxIntermediates: input.maxChainDepth ?? MAX_INTERMEDIATES };
-  const search = searchPaths(sent, trust, now, (certs, anchor) => pathRules(certs, anchor, options));
+  const crls = input.crls === undefined || input.crls.length === 0 ? null : new CrlSet(input.crls);
+  // A revoked certificate fails its path, so the search goes on to another path (a revoked
+  // cross-certificate with a live alternative); an unusable CRL is reported for the path chosen.
+  const search = searchPaths(sent, trust, now, (certs, anchor) => {
+    const found = pathRules(certs, anchor, options);
+    return crls === null ? found : [...found, ...crls.check(certs, anchor, now).revoked];
+  });
+  const chosen = search.valid ?? search.rejected;
   if (search.valid !== null) {
     expiringIntermediates(search.valid.certs, leaf, input, add);
   } else if (search.rejected !== null) {
@@ -45,6 +54,11 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
     add('UNTRUSTED', 'critical', `no path to a trusted CA found within ${MAX_CANDIDATES} candidate issuers (the chain sent is too tangled to check)`);
   } else {
     pathProblems(buildPath(sent, trust, now), leaf, add);
+  }
+  if (crls !== null) {
+    const severity = input.revocationPolicy === 'hard-fail' ? 'critical' : 'warning';
+    for (const why of crls.unreadable) add('REVOCATION_UNKNOWN', severity, why);
+    if (chosen !== null) for (const f of crls.check(chosen.certs, chosen.anchor, now).unknown) add(f.code, severity, f.message);
   }
   weakness(sent, add);
   legacyTls(input.tlsVersion, add);
@@ -114,6 +128,10 @@ function leafValidity(leaf: Cert, input: JudgeInput, add: Add): void {
  */
 function mismatchMessage(leaf: Cert, name: string): string {
   const sans = leaf.sanList;
+  const broad = publicSuffixWildcard(leaf.parsed.san?.names ?? [], name);
+  if (broad !== null) {
+    return `certificate is not valid for ${name}: its wildcard ${broad} spans a public suffix (Public Suffix List), which clients refuse to match (CABF 3.2.2.6)`;
+  }
   const shown = sans.slice(0, 5).join(', ') + (sans.length > 5 ? `, and ${sans.length - 5} more` : '');
   return sans.length === 0
     ? `certificate is not valid for ${name} (it lists no subject alternative names)`

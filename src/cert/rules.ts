@@ -43,25 +43,34 @@ export function leafRules(leaf: Cert): Finding[] {
   }
   if (eku?.critical === true) out.push(malformed(`${name} marks extendedKeyUsage critical (CABF 7.1.2.7.6)`));
   if (eku?.oids.includes(OID.anyExtendedKeyUsage) === true) out.push({ code: 'WRONG_PURPOSE', message: `${name} allows anyExtendedKeyUsage, which server certificates must not (CABF 7.1.2.7.10)` });
-  cnRule(leaf, name, out);
   const key = keyRejection(leaf);
   if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
   return out;
 }
 
 /**
- * CABF 7.1.4.3: a commonName that holds a host name or an IP address must be a character-for-
- * character copy of a subjectAltName entry (an IP address in its canonical text). A CN naming
- * another host misleads the clients that still read it. Free-text CNs ("My server") are left alone.
+ * Findings on the leaf that real clients do not act on, reported as warnings. CABF 7.1.4.3: a
+ * commonName must be a character-for-character copy of a subjectAltName entry. No client
+ * enforces it (Chrome, webpki, Go, OpenSSL and pyca cryptography match SANs only and accept
+ * such certificates; x509-limbo PR #533), so it is the CA's issuing error, not a reason the
+ * endpoint fails: a warning, never critical (docs/judge.md). Free-text CNs ("My server") are
+ * left alone; a CN of digits, hex or colons is read as an attempted address.
  */
-function cnRule(leaf: Cert, name: string, out: Finding[]): void {
+export function leafWarnings(leaf: Cert): Finding[] {
   const p = leaf.parsed;
-  if (p.san === null) return;
+  if (p.san === null) return [];
+  const out: Finding[] = [];
   const sans = new Set(leaf.sanList);
   for (const a of p.subjectAttributes) {
-    if (a.oid !== OID.commonName || !/[.:]/.test(a.value) || /\s/.test(a.value) || sans.has(a.value)) continue;
-    out.push(malformed(`${name}'s commonName "${a.value}" is not a copy of one of its subjectAltName entries (CABF 7.1.4.3)`));
+    if (a.oid !== OID.commonName || !hostLike(a.value) || sans.has(a.value)) continue;
+    out.push({ code: 'CN_NOT_IN_SAN', message: `server certificate "${leaf.label}" has the commonName "${a.value}", which is not a copy of one of its subjectAltName entries (CABF 7.1.4.3; clients ignore the commonName)` });
   }
+  return out;
+}
+
+/** A commonName that reads as a host name or an address: no spaces, and a dot, a colon, or a 0x number. */
+function hostLike(cn: string): boolean {
+  return !/\s/.test(cn) && (/[.:]/.test(cn) || /^0x[0-9a-f]+$/i.test(cn));
 }
 
 /** Rules every certificate obeys on its own, whatever its place: encoding, critical extensions, CA consistency. */

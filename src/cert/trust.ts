@@ -134,25 +134,24 @@ function indexOf(pemText: string | string[], source: string): AnchorIndex {
 
 const pemBlock = /-----BEGIN ([A-Z0-9 ]+)-----([\s\S]*?)-----END \1-----/g;
 
-/** DER bodies of the CERTIFICATE blocks in PEM text (RFC 7468); anything else is an error. */
-export function pemToDer(text: string, source = 'PEM text'): Buffer[] {
+/** DER bodies of the CERTIFICATE blocks (or `label` blocks, e.g. X509 CRL) in PEM text (RFC 7468); anything else is an error. */
+export function pemToDer(text: string, source = 'PEM text', label = 'CERTIFICATE'): Buffer[] {
   const out: Buffer[] = [];
   const others: string[] = [];
   for (const m of text.matchAll(pemBlock)) {
-    const label = m[1]!;
-    if (label !== 'CERTIFICATE') {
-      others.push(label);
+    if (m[1] !== label) {
+      others.push(m[1]!);
       continue;
     }
     const body = m[2]!.replace(/\s+/g, '');
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) {
-      throw new TrustStoreError(`${source}: certificate ${out.length + 1} has characters that are not base64 between its BEGIN and END lines`);
+      throw new TrustStoreError(`${source}: ${label === 'CERTIFICATE' ? 'certificate' : label} ${out.length + 1} has characters that are not base64 between its BEGIN and END lines`);
     }
     out.push(Buffer.from(body, 'base64'));
   }
   if (out.length === 0) {
     const found = others.length > 0 ? ` (found ${others.join(', ')} instead)` : text.includes('-----BEGIN') ? ' (a BEGIN line without its END line?)' : '';
-    throw new TrustStoreError(`${source}: no "-----BEGIN CERTIFICATE-----" block found${found}`);
+    throw new TrustStoreError(`${source}: no "-----BEGIN ${label}-----" block found${found}`);
   }
   return out;
 }

@@ -24,6 +24,9 @@ export const problemCodes = [
   'MALFORMED_CERTIFICATE',
   'TLS_FAILED_AFTER_CERTIFICATE',
   'TLS_ALERT_AFTER_HANDSHAKE',
+  'REVOKED',
+  'REVOCATION_UNKNOWN',
+  'CN_NOT_IN_SAN',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];
@@ -68,6 +71,17 @@ export interface JudgeInput {
   critDays: number;
   /** Most intermediates a path may have (self-issued ones not counted); default 8. */
   maxChainDepth?: number;
+  /**
+   * DER CRLs to check the path's certificates against (RFC 5280 section 6.3), e.g. fetched
+   * from their cRLDistributionPoints; a certificate with no CRL from its issuer is not checked.
+   */
+  crls?: readonly Buffer[];
+  /**
+   * Severity of REVOCATION_UNKNOWN (a CRL given for a certificate cannot be used): 'soft-fail'
+   * (default, warning, as browsers treat unreachable revocation data) or 'hard-fail' (critical,
+   * as `openssl verify -crl_check` does).
+   */
+  revocationPolicy?: 'soft-fail' | 'hard-fail';
 }
 
 /** The verdict on one endpoint's certificate. */

@@ -32,6 +32,49 @@ export interface CertOptions {
   days?: number;
   key?: KeySpec;
   hash?: 'SHA-256' | 'SHA-1' | 'SHA-384';
+  /** Whole subject DN instead of `CN=<name>` (directory-name constraint tests). */
+  subject?: string;
+  /** extendedKeyUsage OIDs; null leaves the extension out. Default: serverAuth on leaves, none on CAs. */
+  eku?: string[] | null;
+  /** keyUsage flags (x509.KeyUsageFlags); null leaves the extension out. */
+  keyUsage?: number | null;
+  /** false leaves basicConstraints out. */
+  basicConstraints?: boolean;
+  /** A CA's pathLenConstraint. */
+  pathLen?: number;
+  /** A CA's nameConstraints. */
+  nameConstraints?: { permitted?: NcName[]; excluded?: NcName[] };
+  /** Extensions added as they are (e.g. an unknown critical one). */
+  extensions?: x509.Extension[];
+  /** Issue a certificate for this CA's name and key instead of a new one (a cross-certificate). */
+  sameAs?: Issued;
+}
+
+/** A name constraint subtree: DNS name, IP address/prefix ("10.0.0.0/8"), e-mail, or directory name (DN text). */
+export type NcName = { dns: string } | { ip: string } | { email: string } | { dn: string };
+
+/** One DER element: a tag and its content (short-form or long-form length). */
+function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+  const body = Buffer.concat(parts);
+  const n = body.length;
+  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
+  return new Uint8Array(Buffer.concat([Buffer.from([tag]), len, body]));
+}
+
+function ncBase(n: NcName): Uint8Array<ArrayBuffer> {
+  if ('dns' in n) return tlv(0x82, Buffer.from(n.dns, 'latin1'));
+  if ('email' in n) return tlv(0x81, Buffer.from(n.email, 'latin1'));
+  if ('dn' in n) return tlv(0xa4, Buffer.from(new x509.Name(n.dn).toArrayBuffer()));
+  const [addr = '', bits = '32'] = n.ip.split('/');
+  const bytes = addr.split('.').map(Number);
+  const mask = Array.from({ length: 4 }, (_, i) => Math.max(0, Math.min(8, Number(bits) - i * 8))).map((b) => (0xff << (8 - b)) & 0xff);
+  return tlv(0x87, Buffer.from([...bytes, ...mask]));
+}
+
+/** nameConstraints (RFC 5280 section 4.2.1.10), critical. */
+function nameConstraintsExtension(nc: { permitted?: NcName[]; excluded?: NcName[] }): x509.Extension {
+  const subtrees = (tag: number, names: NcName[] | undefined): Uint8Array<ArrayBuffer>[] => (names === undefined || names.length === 0 ? [] : [tlv(tag, ...names.map((n) => tlv(0x30, ncBase(n))))]);
+  return new x509.Extension('2.5.29.30', true, tlv(0x30, ...subtrees(0xa0, nc.permitted), ...subtrees(0xa1, nc.excluded)));
 }
 
 const cache = new Map<string, Promise<CryptoKeyPair>>();
@@ -89,17 +132,21 @@ function validity(o: CertOptions): { notBefore: Date; notAfter: Date } {
 
 /** A CA certificate: self-signed root when `issuer` is omitted, else an intermediate. */
 export async function makeCa(o: CertOptions & { issuer?: Issued } = {}): Promise<Issued> {
-  const key = o.key ?? { type: 'ec', curve: 'P-256' };
+  const key = o.sameAs?.key ?? o.key ?? { type: 'ec', curve: 'P-256' };
   const hash = o.hash ?? 'SHA-256';
-  const keys = await keyPair(key, true);
-  const name = `CN=${o.name ?? (o.issuer ? 'certwatch test intermediate' : 'certwatch test root')},O=certwatch tests`;
+  const keys = o.sameAs?.keys ?? (await keyPair(key, true));
+  const name = o.sameAs?.cert.subject ?? o.subject ?? `CN=${o.name ?? (o.issuer ? 'certwatch test intermediate' : 'certwatch test root')},O=certwatch tests`;
   const issuer = o.issuer;
-  const extensions = [
-    new x509.BasicConstraintsExtension(true, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+  const extensions: x509.Extension[] = [
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(issuer ? issuer.keys.publicKey : keys.publicKey),
   ];
+  if (o.basicConstraints !== false) extensions.push(new x509.BasicConstraintsExtension(true, o.pathLen, true));
+  const ku = o.keyUsage === undefined ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : o.keyUsage;
+  if (ku !== null) extensions.push(new x509.KeyUsagesExtension(ku, true));
+  if (o.eku != null) extensions.push(new x509.ExtendedKeyUsageExtension(o.eku));
+  if (o.nameConstraints !== undefined) extensions.push(nameConstraintsExtension(o.nameConstraints));
+  extensions.push(...(o.extensions ?? []));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: (serial++).toString(16).padStart(4, '0'),
     subject: name,
@@ -119,14 +166,18 @@ export async function makeLeaf(issuer: Issued | null, o: CertOptions = {}): Prom
   const hash = o.hash ?? 'SHA-256';
   const keys = await keyPair(key);
   const sans = o.sans ?? ['localhost', '127.0.0.1'];
-  const name = `CN=${o.name ?? sans[0] ?? 'localhost'}`;
-  const extensions = [
+  const name = o.subject ?? `CN=${o.name ?? sans[0] ?? 'localhost'}`;
+  const eku = o.eku === undefined ? [x509.ExtendedKeyUsage.serverAuth as string] : o.eku;
+  // "email:" marks an rfc822Name SAN.
+  const sanType = (v: string): 'ip' | 'dns' | 'email' => (isIP(v) ? 'ip' : v.startsWith('email:') ? 'email' : 'dns');
+  const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-    new x509.SubjectAlternativeNameExtension(sans.map((v) => ({ type: isIP(v) ? ('ip' as const) : ('dns' as const), value: v }))),
+    ...(eku === null ? [] : [new x509.ExtendedKeyUsageExtension(eku)]),
+    new x509.SubjectAlternativeNameExtension(sans.map((v) => ({ type: sanType(v), value: v.replace(/^email:/, '') }))),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
     await x509.AuthorityKeyIdentifierExtension.create(issuer ? issuer.keys.publicKey : keys.publicKey),
+    ...(o.extensions ?? []),
   ];
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: (serial++).toString(16).padStart(4, '0') + Date.now().toString(16),
@@ -158,4 +209,33 @@ export async function testPki(): Promise<{ root: Issued; inter: Issued; leaf: Is
   const inter = await makeCa({ issuer: root });
   const leaf = await makeLeaf(inter);
   return { root, inter, leaf, serverCreds: creds(leaf, inter) };
+}
+
+/** What a generated CRL holds and how it is broken. */
+export interface CrlOptions {
+  /** Revoked certificates, with an optional reason (x509.X509CrlReason). */
+  revoked?: Array<{ cert: Issued; reason?: x509.X509CrlReason; date?: Date }>;
+  thisUpdate?: Date;
+  /** null leaves nextUpdate out. */
+  nextUpdate?: Date | null;
+  crlNumber?: 'present' | 'missing' | 'critical';
+  /** Sign with this CA's key instead of the issuer's (a forged or re-keyed CRL). */
+  signer?: Issued;
+}
+
+/** A DER CRL issued in `issuer`'s name (RFC 5280 section 5). */
+export async function makeCrl(issuer: Issued, o: CrlOptions = {}): Promise<Buffer> {
+  const signer = o.signer ?? issuer;
+  const number = o.crlNumber ?? 'present';
+  const extensions = number === 'missing' ? [] : [new x509.Extension('2.5.29.20', number === 'critical', tlv(0x02, Buffer.from([serial++ & 0x7f])))];
+  const crl = await x509.X509CrlGenerator.create({
+    issuer: issuer.cert.subject,
+    thisUpdate: o.thisUpdate ?? new Date(Date.now() - DAY),
+    ...(o.nextUpdate === null ? {} : { nextUpdate: o.nextUpdate ?? new Date(Date.now() + 7 * DAY) }),
+    entries: (o.revoked ?? []).map((r) => ({ serialNumber: r.cert.cert.serialNumber, revocationDate: r.date ?? new Date(Date.now() - 2 * DAY), ...(r.reason === undefined ? {} : { reason: r.reason }) })),
+    extensions,
+    signingKey: await importSigner(signer, 'SHA-256'),
+    signingAlgorithm: signing(signer.key, 'SHA-256'),
+  });
+  return Buffer.from(crl.rawData);
 }

@@ -20,6 +20,7 @@ interface LimboCase {
   validation_time: string | null;
   expected_peer_name: { kind: string; value: string } | null;
   max_chain_depth: number | null;
+  crls: string[];
   expected_result: 'SUCCESS' | 'FAILURE';
 }
 
@@ -47,6 +48,10 @@ function runJudge(c: LimboCase): { verdict: Verdict; detail: string } {
         warnDays: 0,
         critDays: 0,
         ...(c.max_chain_depth === null ? {} : { maxChainDepth: c.max_chain_depth }),
+        // Limbo expects a client that was handed CRLs to rely on them: an unusable CRL fails
+        // the case, as with `openssl verify -crl_check`. The probe's default is soft-fail.
+        crls: c.crls.flatMap((pem) => pemToDer(pem, `${c.id} CRL`, 'X509 CRL')),
+        revocationPolicy: 'hard-fail',
       },
       trust,
     );
@@ -73,6 +78,7 @@ function runOpenssl(c: LimboCase, dir: string): Verdict {
   if (c.untrusted_intermediates.length > 0) args.push('-untrusted', file('inter.pem', c.untrusted_intermediates));
   if (c.validation_time !== null) args.push('-attime', String(Math.floor(new Date(c.validation_time).getTime() / 1000)));
   if (c.max_chain_depth !== null) args.push('-verify_depth', String(c.max_chain_depth + 1));
+  if (c.crls.length > 0) args.push('-crl_check', '-CRLfile', file('crls.pem', c.crls));
   const name = c.expected_peer_name;
   if (name?.kind === 'DNS') args.push('-verify_hostname', name.value);
   if (name?.kind === 'IP') args.push('-verify_ip', name.value);
