@@ -22,6 +22,9 @@ export const problemCodes = [
   'WRONG_PURPOSE',
   'UNKNOWN_CRITICAL_EXTENSION',
   'MALFORMED_CERTIFICATE',
+  'REVOKED',
+  'REVOCATION_UNKNOWN',
+  'STAPLE_INVALID',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];

@@ -7,6 +7,8 @@ export interface TlsCapture {
   chain: Buffer[];
   version: string;
   cipher: string;
+  /** The stapled OCSP response (RFC 6066 status_request), when asked for and sent. */
+  staple?: Buffer;
 }
 
 /**
@@ -29,12 +31,14 @@ export function handshake(
   servername: string,
   context: SecureContext,
   signal: AbortSignal,
+  requestOCSP = false,
 ): Promise<TlsCapture> {
   return new Promise<TlsCapture>((resolve, reject) => {
     const tls = tlsConnect({
       socket,
       secureContext: context,
       rejectUnauthorized: false,
+      requestOCSP,
       // SNI must be a name, never an IP literal (RFC 6066 section 3).
       ...(servername === '' ? {} : { servername }),
     });
@@ -53,6 +57,8 @@ export function handshake(
       tls.off('close', onClose);
       signal.removeEventListener('abort', onAbort);
     };
+    let staple: Buffer | undefined;
+    if (requestOCSP) tls.once('OCSPResponse', (r: Buffer) => (staple = r));
     tls.on('error', onError);
     tls.on('close', onClose);
     if (signal.aborted) return onAbort();
@@ -63,6 +69,7 @@ export function handshake(
         chain: sentChain(tls),
         version: tls.getProtocol() ?? 'unknown',
         cipher: tls.getCipher()?.standardName ?? 'unknown',
+        ...(staple === undefined || staple.length === 0 ? {} : { staple }),
       };
       // Errors after the handshake (a late alert, a reset) no longer matter.
       tls.on('error', () => {});
