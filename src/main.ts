@@ -15,6 +15,8 @@ import { createLogger, scrub, type Logger } from './ops/logger.ts';
 import { Metrics } from './ops/metrics.ts';
 import { OutboxStore, OutboxWorker } from './outbox/index.ts';
 import { Prober, type Resolver } from './probe/probe.ts';
+import { HttpClient } from './net/http-client.ts';
+import { Revocation } from './revocation/index.ts';
 import { postDigest, redisRunCoordinator, Scheduler, type ClosableCoordinator } from './scheduler/index.ts';
 import { createAddressPolicy, createCheckRateLimiter } from './security/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -82,7 +84,10 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
   try {
     let trust = overrides.trust ?? TrustStore.bundled();
     if (config.extraCaFile !== undefined) trust = trust.withExtra(await readFile(config.extraCaFile, 'utf8'), config.extraCaFile);
-    const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}) });
+    const revocation = config.revocation
+      ? new Revocation({ http: new HttpClient({ addressPolicy: createAddressPolicy({ allowPrivate: config.allowPrivateTargets, allowCidrs: config.allowedTargetCidrs }) }) })
+      : undefined;
+    const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}), ...(revocation === undefined ? {} : { revocation }) });
     const probe: ProbeFn = overrides.probe ?? ((t, o) => prober.probe(t, o));
 
     const outbox = new OutboxStore(store.kv, store.repo.index);
