@@ -195,8 +195,9 @@ export class HttpClient {
         res.on('data', (c: Buffer) => {
           size += c.length;
           if (size > maxBytes) {
-            res.destroy();
+            // Settle first: destroying the response emits 'aborted', which must not win.
             fail(new FetchError('TOO_LARGE', url, `${clip(url)} sent more than the ${maxBytes} bytes allowed`));
+            res.destroy();
             return;
           }
           chunks.push(c);
