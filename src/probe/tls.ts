@@ -58,7 +58,8 @@ export function handshake(
       signal.removeEventListener('abort', onAbort);
     };
     let staple: Buffer | undefined;
-    if (requestOCSP) tls.once('OCSPResponse', (r: Buffer) => (staple = r));
+    // Node emits null when the server staples nothing.
+    if (requestOCSP) tls.once('OCSPResponse', (r: Buffer | null) => (staple = r ?? undefined));
     tls.on('error', onError);
     tls.on('close', onClose);
     if (signal.aborted) return onAbort();
