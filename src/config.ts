@@ -59,6 +59,7 @@ export const envSchema = z.object({
   CHECK_JITTER_MS: opt(int(0, 3_600_000)),
   PROBE_TIMEOUT_MS: opt(int(100, 300_000)),
   PROBE_IP_FAMILY: opt(oneOf(['any', '4', '6'])),
+  REVOCATION: opt(oneOf(['on', 'off'])),
   WARN_DAYS: opt(int(0, 3650)),
   CRIT_DAYS: opt(int(0, 3650)),
   ALERT_THRESHOLDS: opt(days),
@@ -123,6 +124,8 @@ export interface Config {
   /** Resolvers for mail checks (DANE needs a validating one); empty: /etc/resolv.conf. */
   dnsServers: string[];
   maxTargetsPerChannel: number;
+  /** Revocation (OCSP staple, CRL, OCSP) and AIA checks on every probe (src/revocation). */
+  revocation: boolean;
   /** auto: the console adapter runs when no chat platform is configured. */
   console: 'auto' | 'on' | 'off';
   redisUrl: string | undefined;
@@ -192,6 +195,7 @@ export function parseConfig(env: Env, cwd = '.'): Config {
     allowedTargetCidrs: e.ALLOWED_TARGET_CIDRS ?? [],
     dnsServers: e.DNS_SERVERS ?? [],
     maxTargetsPerChannel: e.MAX_TARGETS_PER_CHANNEL ?? 200,
+    revocation: (e.REVOCATION ?? 'on') === 'on',
     console: e.CONSOLE ?? 'auto',
     redisUrl: e.REDIS_URL,
     slack: {

@@ -20,6 +20,8 @@ import { Metrics } from './ops/metrics.ts';
 import { EXIT_CONFIG } from './ops/startup.ts';
 import { OutboxStore, OutboxWorker } from './outbox/index.ts';
 import { Prober, type Resolver } from './probe/probe.ts';
+import { HttpClient } from './net/http-client.ts';
+import { Revocation } from './revocation/index.ts';
 import { postDigest, redisRunCoordinator, Scheduler, type ClosableCoordinator } from './scheduler/index.ts';
 import { createAddressPolicy, createCheckRateLimiter } from './security/index.ts';
 import { openStore, type Store } from './store/index.ts';
@@ -104,7 +106,10 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       const pem = await readBounded('EXTRA_CA_FILE', config.extraCaFile, MAX_EXTRA_CA_BYTES, process.stdin);
       trust = trust.withExtra(pem, config.extraCaFile);
     }
-    const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}) });
+    const revocation = config.revocation
+      ? new Revocation({ http: new HttpClient({ addressPolicy: createAddressPolicy({ allowPrivate: config.allowPrivateTargets, allowCidrs: config.allowedTargetCidrs }) }) })
+      : undefined;
+    const prober = new Prober({ trust, ...(overrides.resolve ? { resolve: overrides.resolve } : {}), ...(revocation === undefined ? {} : { revocation }) });
     const probe: ProbeFn = overrides.probe ?? ((t, o) => prober.probe(t, o));
 
     const outbox = new OutboxStore(store.kv, store.repo.index);

@@ -27,6 +27,7 @@ export const problemCodes = [
   'REVOKED',
   'REVOCATION_UNKNOWN',
   'CN_NOT_IN_SAN',
+  'STAPLE_INVALID',
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];

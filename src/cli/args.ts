@@ -30,6 +30,8 @@ export interface CheckArgs {
   mail?: string[];
   /** --dns-server: resolvers for --mail (default: /etc/resolv.conf). */
   dnsServers?: string[];
+  /** --no-revocation: no stapled OCSP, CRL, OCSP responder or AIA fetching. */
+  noRevocation?: true;
 }
 
 /** A parsed command line. */
@@ -59,6 +61,7 @@ const checkOptions = {
   ipv6: { type: 'boolean', short: '6' },
   mail: { type: 'string', multiple: true },
   'dns-server': { type: 'string', multiple: true },
+  'no-revocation': { type: 'boolean' },
 } as const;
 
 /** Parses argv (without node and script) into a command, or throws UsageError. */
@@ -105,6 +108,7 @@ function parseCheck(args: readonly string[]): CliCommand {
   return {
     kind: 'check',
     json: v.json === true,
+    ...(v['no-revocation'] === true ? { noRevocation: true as const } : {}),
     ...(v.ipv4 === true ? { family: 4 as const } : v.ipv6 === true ? { family: 6 as const } : {}),
     caFiles: v.ca ?? [],
     files,

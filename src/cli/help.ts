@@ -40,6 +40,7 @@ Options:
   --crit-days <n>        critical when it expires within n days (default ${limits.critDays.default})
   -f, --file <path>      read targets from a file, one per line, # comments; - is stdin
   -4, -6                 probe only the IPv4 (A) or IPv6 (AAAA) addresses of host names
+  --no-revocation        skip revocation (stapled OCSP, CRLs, OCSP responders) and AIA fetching
   --concurrency <n>      targets probed at once (default ${limits.concurrency.default}, at most ${limits.concurrency.max})
   --mail <domain>        check a mail domain instead: MX (port 25 STARTTLS), SRV services,
                          DANE, MTA-STS, TLS-RPT; printed as a tree (repeatable)

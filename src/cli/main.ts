@@ -4,6 +4,9 @@ import { pathToFileURL } from 'node:url';
 import { TrustStore, TrustStoreError } from '../cert/trust.ts';
 import { formatHostPort } from '../probe/errors.ts';
 import { Prober } from '../probe/probe.ts';
+import { HttpClient } from '../net/http-client.ts';
+import { Revocation } from '../revocation/index.ts';
+import { createAddressPolicy } from '../security/address-policy.ts';
 import type { ProbeResult } from '../probe/result.ts';
 import { TargetError, parseTarget, type Target } from '../probe/target.ts';
 import { UsageError, parseCli, type CheckArgs } from './args.ts';
@@ -70,7 +73,10 @@ async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
   const targets = uniqueTargets(await loadTargets(args, io.stdin));
   if (targets.length === 0) throw new UsageError(`no target found in ${args.files.join(', ')}`);
   const trust = await loadTrust(args.caFiles, io.stdin);
-  const prober = new Prober({ trust });
+  // The CLI probes what its user names, private hosts included, so certificate URLs may be
+  // private too (a private PKI's CRL server); cloud metadata stays refused.
+  const revocation = args.noRevocation === true ? undefined : new Revocation({ http: new HttpClient({ addressPolicy: createAddressPolicy({ allowPrivate: true }) }) });
+  const prober = new Prober({ trust, ...(revocation === undefined ? {} : { revocation }) });
   const progress = io.stderr.isTTY === true && targets.length > 1 ? progressLine(io.stderr) : undefined;
   const results = await checkTargets(
     targets,

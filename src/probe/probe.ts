@@ -3,7 +3,8 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
-import type { Problem } from '../cert/types.ts';
+import type { JudgeInput, Problem } from '../cert/types.ts';
+import type { Revocation } from '../revocation/index.ts';
 import { blockedHint, formatHostPort, ProbeError, type ProbeErrorCode } from './errors.ts';
 import { protocols } from './protocols/index.ts';
 import { SocketIO, defaultReadLimits, type ReadLimits } from './reader.ts';
@@ -37,6 +38,8 @@ export interface ProbeOptions {
   family?: 4 | 6;
   /** Receives each address's chain exactly as sent (DER, leaf first), e.g. for DANE matching. */
   onChain?: (address: string, chain: readonly Buffer[]) => void;
+  /** false skips revocation and AIA even when the prober has a Revocation service (--no-revocation). */
+  revocation?: boolean;
 }
 
 /** Long-lived probe dependencies, built once by the composition root. */
@@ -47,6 +50,8 @@ export interface ProberDeps {
   /** Most addresses probed per target. */
   maxAddresses?: number;
   limits?: ReadLimits;
+  /** Revocation (OCSP staple, CRL, OCSP) and AIA, shared by every probe (src/revocation). */
+  revocation?: Revocation;
 }
 
 const systemResolver: Resolver = async (host) => {
@@ -150,11 +155,12 @@ export class Prober {
         timings.starttlsMs = elapsed(t0);
       }
       const t1 = performance.now();
+      const revocation = opts.revocation === false ? undefined : this.deps.revocation;
       const capture = await handshake(socket, target.servername, this.context, signal);
       timings.tlsMs = elapsed(t1);
       opts.onChain?.(addr.address, capture.chain);
       timings.totalMs = elapsed(started) + dnsMs;
-      return this.judged(target, addr, capture, opts, timings);
+      return await this.judged(target, addr, capture, opts, timings, revocation);
     } catch (err) {
       socket?.destroy();
       timings.totalMs = elapsed(started) + dnsMs;
@@ -164,19 +170,22 @@ export class Prober {
     }
   }
 
-  private judged(target: Target, addr: Address, capture: TlsCapture, opts: ProbeOptions, timings: Timings): ProbeResult {
+  private async judged(target: Target, addr: Address, capture: TlsCapture, opts: ProbeOptions, timings: Timings, revocation: Revocation | undefined): Promise<ProbeResult> {
     const now = opts.now ?? new Date();
-    const verdict = judge(
-      {
-        chain: capture.chain,
-        tlsVersion: capture.version,
-        expectedName: target.servername || addr.address,
-        now,
-        warnDays: opts.warnDays,
-        critDays: opts.critDays,
-      },
-      opts.trust ?? this.deps.trust,
-    );
+    const input: JudgeInput = {
+      chain: capture.chain,
+      tlsVersion: capture.version,
+      expectedName: target.servername || addr.address,
+      now,
+      warnDays: opts.warnDays,
+      critDays: opts.critDays,
+    };
+    const trust = opts.trust ?? this.deps.trust;
+    // Revocation fetches have their own deadline (the HTTP client's); shutdown still cancels them.
+    const verdict =
+      revocation === undefined
+        ? judge(input, trust)
+        : await revocation.judge({ judge: input, trust, staple: capture.staple ?? null, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     const problems = [...verdict.problems];
     const notes: Note[] = [];
     const failure = capture.failure;

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { opensslReason, PLAINTEXT_FIRST_HINT, ProbeError } from './errors.ts';
+import { ProbeError } from './errors.ts';
 
 /** What the handshake captured: the chain as sent, version and cipher. */
 export interface TlsCapture {
@@ -9,6 +9,8 @@ export interface TlsCapture {
   cipher: string;
   /** How the session failed after the server had sent its certificate; null when it did not. */
   failure: SessionFailure | null;
+  /** The stapled OCSP response (RFC 6066 status_request), when the server sent one. */
+  staple?: Buffer;
 }
 
 /**
@@ -86,7 +88,10 @@ export function handshake(
     let certRequested = false;
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
-    const readFlight = (): void => {
+    let staple: Buffer | undefined;
+    // Called with the server's OCSP staple (null when it staples nothing), or without one.
+    const readFlight = (response?: Buffer | null): void => {
+      if (response !== undefined && response !== null && response.length > 0) staple = response;
       // Once: reading the chain is the costliest step of the probe after the handshake itself.
       chain = sentChain(tls);
       // OpenSSL fills the shared signature algorithms on the client only from a
@@ -120,7 +125,7 @@ export function handshake(
       if (chain === null || chain.length === 0) {
         reject(new ProbeError('TLS_HANDSHAKE_FAILED', 'server sent no certificate', { step: 'TLS handshake' }));
       } else {
-        resolve({ chain, version, cipher, failure });
+        resolve({ chain, version, cipher, failure, ...(staple === undefined ? {} : { staple }) });
       }
     };
     const fail = (err: ProbeError): void => {
@@ -292,12 +297,11 @@ function failureOf(alert: number | null, certRequested: boolean, established: bo
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
 
 function classify(err: Error): ProbeError {
-  // Users get OpenSSL's reason, not its error string (codes, function names, source paths).
-  const msg = opensslReason(err);
+  const msg = err.message;
   if (plaintextReply.test(msg)) {
     return new ProbeError('TLS_HANDSHAKE_FAILED', `server did not answer with TLS (${msg})`, {
       step: 'TLS handshake',
-      hint: PLAINTEXT_FIRST_HINT,
+      hint: 'the port may speak plaintext first: try --mode starttls or --protocol',
       cause: err,
     });
   }

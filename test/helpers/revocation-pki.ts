@@ -1,0 +1,168 @@
+// A test PKI with revocation URLs (AIA caIssuers and OCSP, CRL distribution points) pointing
+// at a loopback HTTP server that serves the intermediate, CRLs, and real OCSP responses made
+// by `openssl ocsp` from an index file. Everything is generated here.
+import 'reflect-metadata';
+import { execFileSync } from 'node:child_process';
+import { webcrypto } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as x509 from '@peculiar/x509';
+
+x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+
+const DAY = 86_400_000;
+const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
+let serial = 0x1000;
+
+/** A generated certificate with its key in PEM. */
+export interface Made {
+  der: Buffer;
+  pem: string;
+  keyPem: string;
+  keys: CryptoKeyPair;
+  cert: x509.X509Certificate;
+  serialHex: string;
+}
+
+async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: string; ocsp?: boolean; crlPath?: string; sans?: string[] }): Promise<Made> {
+  const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const subject = `CN=${o.name},O=certwatch revocation tests`;
+  const exts: x509.Extension[] = [
+    new x509.BasicConstraintsExtension(o.ca, undefined, true),
+    new x509.KeyUsagesExtension(o.ca ? x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign : x509.KeyUsageFlags.digitalSignature, true),
+    await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await x509.AuthorityKeyIdentifierExtension.create(o.issuer ? o.issuer.keys.publicKey : keys.publicKey),
+  ];
+  if (!o.ca) exts.push(new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1']), new x509.SubjectAlternativeNameExtension((o.sans ?? [o.name, 'revoke.test']).map((v) => ({ type: 'dns' as const, value: v }))));
+  if (o.base !== undefined && o.issuer !== null) {
+    exts.push(new x509.AuthorityInfoAccessExtension({ caIssuers: [`${o.base}/issuer/${o.issuer.serialHex}`], ...(o.ocsp === false ? {} : { ocsp: [`${o.base}/ocsp`] }) }));
+    if (o.crlPath !== undefined) exts.push(new x509.CRLDistributionPointsExtension([`${o.base}${o.crlPath}`]));
+  }
+  const serialHex = (serial++).toString(16);
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serialHex,
+    subject,
+    issuer: o.issuer ? o.issuer.cert.subject : subject,
+    notBefore: new Date(Date.now() - DAY),
+    notAfter: new Date(Date.now() + 90 * DAY),
+    publicKey: keys.publicKey,
+    signingKey: o.issuer ? o.issuer.keys.privateKey : keys.privateKey,
+    signingAlgorithm: alg,
+    extensions: exts,
+  });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey)).toString('base64').replace(/.{64}/g, '$&\n');
+  return { der: Buffer.from(cert.rawData), pem: cert.toString('pem') + '\n', keyPem: `-----BEGIN PRIVATE KEY-----\n${pkcs8}\n-----END PRIVATE KEY-----\n`, keys, cert, serialHex };
+}
+
+/** The PKI and its loopback server; `hits` counts requests per path prefix. */
+export interface RevocationPki {
+  root: Made;
+  inter: Made;
+  good: Made;
+  revoked: Made;
+  /** A leaf whose AIA caIssuers URL serves a certificate that did not sign it. */
+  wrongAia: Made;
+  base: string;
+  hits: Map<string, number>;
+  /** Override a path's handler (e.g. slow, oversized, redirecting). */
+  routes: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
+  /** An OCSP response made by openssl for `cert` (issued by the intermediate), valid `minutes`. */
+  ocspFor: (cert: Made, minutes?: number) => Buffer;
+  crl: (revoked: Made[], nextUpdateMs: number) => Promise<Buffer>;
+  close: () => Promise<void>;
+}
+
+/** Starts the server on 127.0.0.1 port 0, then issues certificates naming it. */
+export async function revocationPki(): Promise<RevocationPki> {
+  const hits = new Map<string, number>();
+  const routes = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+  const dir = mkdtempSync(join(tmpdir(), 'certwatch-ocsp-'));
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    const prefix = `/${url.split('/')[1] ?? ''}`;
+    hits.set(prefix, (hits.get(prefix) ?? 0) + 1);
+    const handler = routes.get(prefix);
+    if (handler === undefined) {
+      res.writeHead(404).end();
+      return;
+    }
+    handler(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const root = await make({ name: 'revocation test root', issuer: null, ca: true });
+  const inter = await make({ name: 'revocation test intermediate', issuer: root, ca: true, base, ocsp: false });
+  const good = await make({ name: 'good.revoke.test', issuer: inter, ca: false, base });
+  const revoked = await make({ name: 'revoked.revoke.test', issuer: inter, ca: false, base });
+  const wrongAia = await make({ name: 'wrong-aia.revoke.test', issuer: inter, ca: false, base: `${base}/wrong` });
+  writeFileSync(join(dir, 'inter.pem'), inter.pem);
+  writeFileSync(join(dir, 'inter.key'), inter.keyPem);
+  const exp = '301231000000Z';
+  writeFileSync(
+    join(dir, 'index.txt'),
+    `V\t${exp}\t\t${good.serialHex.toUpperCase()}\tunknown\t/CN=good\nR\t${exp}\t250301120000Z,keyCompromise\t${revoked.serialHex.toUpperCase()}\tunknown\t/CN=revoked\n`,
+  );
+  let n = 0;
+  const respond = (reqDer: Buffer, minutes = 60): Buffer => {
+    const id = n++;
+    const reqFile = join(dir, `req${id}.der`);
+    const respFile = join(dir, `resp${id}.der`);
+    writeFileSync(reqFile, reqDer);
+    execFileSync('openssl', ['ocsp', '-index', join(dir, 'index.txt'), '-rsigner', join(dir, 'inter.pem'), '-rkey', join(dir, 'inter.key'), '-CA', join(dir, 'inter.pem'), '-reqin', reqFile, '-respout', respFile, '-nmin', String(minutes)], { stdio: 'ignore' });
+    return readFileSync(respFile);
+  };
+  const ocspFor = (cert: Made, minutes = 60): Buffer => {
+    const certFile = join(dir, `c${n}.pem`);
+    const reqFile = join(dir, `r${n++}.der`);
+    writeFileSync(certFile, cert.pem);
+    execFileSync('openssl', ['ocsp', '-issuer', join(dir, 'inter.pem'), '-cert', certFile, '-no_nonce', '-reqout', reqFile], { stdio: 'ignore' });
+    return respond(readFileSync(reqFile), minutes);
+  };
+  routes.set('/issuer', (req, res) => {
+    const wanted = (req.url ?? '').split('/')[2];
+    const c = [root, inter].find((x) => x.serialHex === wanted);
+    if (c === undefined) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(c.der);
+  });
+  routes.set('/wrong', (_req, res) => res.writeHead(200, { 'content-type': 'application/pkix-cert' }).end(root.der));
+  routes.set('/ocsp', (req, res) => {
+    const b64 = decodeURIComponent((req.url ?? '').slice('/ocsp/'.length));
+    try {
+      const body = respond(Buffer.from(b64, 'base64'));
+      res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(body);
+    } catch {
+      res.writeHead(400).end();
+    }
+  });
+  const crl = async (list: Made[], nextUpdateMs: number): Promise<Buffer> => {
+    const c = await x509.X509CrlGenerator.create({
+      issuer: inter.cert.subject,
+      thisUpdate: new Date(Date.now() - 60_000),
+      nextUpdate: new Date(Date.now() + nextUpdateMs),
+      entries: list.map((m) => ({ serialNumber: m.serialHex, revocationDate: new Date(Date.now() - DAY), reason: x509.X509CrlReason.keyCompromise })),
+      signingAlgorithm: alg,
+      signingKey: inter.keys.privateKey,
+    });
+    return Buffer.from(c.rawData);
+  };
+  return {
+    root,
+    inter,
+    good,
+    revoked,
+    wrongAia,
+    base,
+    hits,
+    routes,
+    ocspFor,
+    crl,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { TrustStore } from '../../src/cert/trust.ts';
+import type { JudgeInput, Problem } from '../../src/cert/types.ts';
+import { HttpClient } from '../../src/net/http-client.ts';
+import { Revocation } from '../../src/revocation/index.ts';
+import { createAddressPolicy } from '../../src/security/address-policy.ts';
+import { revocationPki, type RevocationPki } from '../helpers/revocation-pki.ts';
+
+let pki: RevocationPki;
+let trust: TrustStore;
+
+before(async () => {
+  pki = await revocationPki();
+  trust = TrustStore.fromPem(pki.root.pem, 'test root');
+});
+after(() => pki.close());
+
+const loopbackOnly = createAddressPolicy({ allowCidrs: ['127.0.0.1/32'] });
+const service = (policy = loopbackOnly, timeoutMs = 2000): Revocation => new Revocation({ http: new HttpClient({ addressPolicy: policy, timeoutMs }) });
+const input = (chain: Buffer[], name: string, now = new Date()): JudgeInput => ({ chain, tlsVersion: 'TLSv1.3', expectedName: name, now, warnDays: 0, critDays: 0 });
+const codes = (ps: Problem[]): string[] => ps.map((p) => p.code).sort();
+
+test('ocsp: a responder saying revoked gives REVOKED (critical) naming the certificate, date, reason and source', async () => {
+  const j = await service().judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+  const p = j.problems.find((x) => x.code === 'REVOKED');
+  assert.ok(p, JSON.stringify(j.problems));
+  assert.equal(p.severity, 'critical');
+  assert.match(p.message, /revoked\.revoke\.test.*2025-03-01.*keyCompromise.*OCSP responder http:\/\/127\.0\.0\.1/);
+  assert.equal(j.trusted, false);
+});
+
+test('ocsp: a good certificate has no revocation finding, and the answer is cached by issuer and serial', async () => {
+  const s = service();
+  const before = pki.hits.get('/ocsp') ?? 0;
+  for (let i = 0; i < 3; i++) {
+    const j = await s.judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    assert.deepEqual(codes(j.problems), [], JSON.stringify(j.problems));
+    assert.equal(j.trusted, true);
+  }
+  assert.equal((pki.hits.get('/ocsp') ?? 0) - before, 1);
+});
+
+test('staple: a valid fresh staple saying good is used and the responder is not asked', async () => {
+  const before = pki.hits.get('/ocsp') ?? 0;
+  const j = await service().judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: pki.ocspFor(pki.good) });
+  assert.deepEqual(codes(j.problems), []);
+  assert.equal(pki.hits.get('/ocsp') ?? 0, before);
+});
+
+test('staple: a stapled revoked response gives REVOKED from the staple', async () => {
+  const j = await service().judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: pki.ocspFor(pki.revoked) });
+  assert.match(j.problems.find((x) => x.code === 'REVOKED')?.message ?? '', /stapled OCSP response/);
+});
+
+test('staple: a stale staple is STAPLE_INVALID (warning) and the responder decides', async () => {
+  const later = new Date(Date.now() + 3 * 3_600_000);
+  const j = await service().judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test', later), trust, staple: pki.ocspFor(pki.good, 1) });
+  const p = j.problems.find((x) => x.code === 'STAPLE_INVALID');
+  assert.equal(p?.severity, 'warning');
+  assert.match(p?.message ?? '', /expired at/);
+  assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+});
+
+test('staple: a staple about another certificate, or corrupted, is STAPLE_INVALID and never REVOKED', async () => {
+  const other = pki.ocspFor(pki.revoked);
+  const j = await service().judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: other });
+  assert.match(j.problems.find((x) => x.code === 'STAPLE_INVALID')?.message ?? '', /no matching CertID/);
+  assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+  // Flip a byte of the signed data (the serial in the CertID): the signature must fail.
+  const bad = Buffer.from(pki.ocspFor(pki.revoked));
+  const at = bad.indexOf(Buffer.from(pki.revoked.serialHex, 'hex'));
+  assert.ok(at > 0);
+  bad[at + 1]! ^= 0x01;
+  const k = await service().judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: bad });
+  assert.match(k.problems.find((x) => x.code === 'STAPLE_INVALID')?.message ?? '', /signature does not verify/);
+  // The responder, asked next, still finds the truth.
+  assert.ok(k.problems.some((x) => x.code === 'REVOKED'));
+});
+
+test('ssrf: a responder URL on a blocked address is REVOCATION_UNKNOWN (warning), never fetched, never REVOKED', async () => {
+  const before = pki.hits.get('/ocsp') ?? 0;
+  const j = await service(createAddressPolicy()).judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+  const p = j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN');
+  assert.equal(p?.severity, 'warning');
+  assert.match(p?.message ?? '', /BLOCKED.*loopback/);
+  assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+  assert.equal(pki.hits.get('/ocsp') ?? 0, before);
+});
+
+test('ocsp: a slow responder is REVOCATION_UNKNOWN (TIMEOUT) within the deadline, never REVOKED', async () => {
+  const s = service(loopbackOnly, 300);
+  const saved = pki.routes.get('/ocsp')!;
+  pki.routes.set('/ocsp', () => {});
+  try {
+    const t0 = Date.now();
+    const j = await s.judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    assert.ok(Date.now() - t0 < 2000);
+    assert.match(j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN')?.message ?? '', /TIMEOUT/);
+    assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+  } finally {
+    pki.routes.set('/ocsp', saved);
+  }
+});
+
+test('aia: a leaf sent without its intermediate is CHAIN_INCOMPLETE naming the intermediate and its URL', async () => {
+  const j = await service().judge({ judge: input([pki.good.der], 'revoke.test'), trust, staple: null });
+  const p = j.problems.find((x) => x.code === 'CHAIN_INCOMPLETE');
+  assert.ok(p, JSON.stringify(j.problems));
+  assert.match(p.message, /browsers will cope.*OpenSSL-based clients.*will not: serve "revocation test intermediate", available at http:\/\/127\.0\.0\.1:\d+\/issuer\//);
+  assert.ok(!j.problems.some((x) => x.code === 'UNTRUSTED'));
+});
+
+test('aia: a caIssuers certificate that did not sign the leaf leaves CHAIN_INCOMPLETE and says why', async () => {
+  const j = await service().judge({ judge: input([pki.wrongAia.der], 'revoke.test'), trust, staple: null });
+  assert.match(j.problems.find((x) => x.code === 'CHAIN_INCOMPLETE')?.message ?? '', /did not sign/);
+});
+
+test('aia: when the fetched intermediate leads to no trusted CA the finding is UNTRUSTED', async () => {
+  const other = TrustStore.empty();
+  const j = await service().judge({ judge: input([pki.good.der], 'revoke.test'), trust: other, staple: null });
+  assert.ok(j.problems.some((x) => x.code === 'UNTRUSTED'), JSON.stringify(j.problems));
+  assert.ok(!j.problems.some((x) => x.code === 'CHAIN_INCOMPLETE'));
+});
