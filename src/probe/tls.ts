@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
-import { ProbeError } from './errors.ts';
+import { opensslReason, PLAINTEXT_FIRST_HINT, ProbeError } from './errors.ts';
 
 /** What the handshake captured: the chain as sent, version and cipher. */
 export interface TlsCapture {
@@ -290,18 +290,19 @@ function failureOf(alert: number | null, certRequested: boolean, established: bo
       message: `server completed the TLS handshake, then sent a fatal ${alertName(alert ?? -1)}: no client can use this endpoint`,
     };
   }
-  const what = alert !== null ? `server sent a fatal ${alertName(alert)}` : code === 'ECONNRESET' ? 'connection reset by server' : err.message;
+  const what = alert !== null ? `server sent a fatal ${alertName(alert)}` : code === 'ECONNRESET' ? 'connection reset by server' : opensslReason(err);
   return { kind: 'during-handshake', alert, message: `TLS handshake failed after the server sent its certificate: ${what}` };
 }
 
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
 
 function classify(err: Error): ProbeError {
-  const msg = err.message;
+  // Users get OpenSSL's reason, not its error string (codes, function names, source paths).
+  const msg = opensslReason(err);
   if (plaintextReply.test(msg)) {
     return new ProbeError('TLS_HANDSHAKE_FAILED', `server did not answer with TLS (${msg})`, {
       step: 'TLS handshake',
-      hint: 'the port may speak plaintext first: try --mode starttls or --protocol',
+      hint: PLAINTEXT_FIRST_HINT,
       cause: err,
     });
   }
