@@ -1,15 +1,15 @@
 // Interop driver: starts every real server (in parallel), checks each endpoint with certwatch
 // and with openssl s_client, asserts, stops exactly what it started and proves nothing is left.
 //   node test/interop/suite.ts --dir <run dir with certs/> [--only nginx,postfix] [--keep]
-import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { wellKnown } from '../../src/probe/protocols/index.ts';
 import { judgeEndpoint } from './lib/assert.ts';
 import { checkAll, targetOf, type CheckResult } from './lib/certwatch.ts';
 import { lowSeclevelConf, lowSeclevelConfText, type Ctx, type Endpoint } from './lib/context.ts';
 import { sClient, type Witness } from './lib/openssl.ts';
-import { accepts, Processes, tail } from './lib/procs.ts';
+import { leftovers, listeningPorts } from './lib/leftovers.ts';
+import { Processes, tail } from './lib/procs.ts';
 import { run } from './lib/run.ts';
 import { servers } from './servers/index.ts';
 
@@ -70,11 +70,11 @@ async function main(): Promise<number> {
     if (values.keep) console.log(`--keep: servers left running, pids ${ctx.procs.started.map((p) => p.pid).join(' ')}`);
     else {
       await ctx.procs.stopAll();
-      const leftovers = await leftoversOf(ctx, listeningBefore);
-      if (leftovers.length === 0) {
+      const left = await leftovers(ctx.dir, ctx.procs, listeningBefore);
+      if (left.length === 0) {
         passed++;
         console.log(`ok   cleanup: ${ctx.procs.started.length} daemons stopped, no process or port left`);
-      } else fail('cleanup', leftovers.join('\n'));
+      } else fail('cleanup', left.join('\n'));
     }
   }
   if (failed > 0) {
@@ -83,70 +83,6 @@ async function main(): Promise<number> {
   }
   console.log(`\ninterop: ${passed} passed, ${failed} failed`);
   return failed === 0 ? 0 : 1;
-}
-
-/** Processes still running out of the run directory, and ports still open, after the stop. */
-async function leftoversOf(ctx: Ctx, listeningBefore: Set<string>): Promise<string[]> {
-  // Only the suite's own ports are checked: other software on a developer's machine may open
-  // and close ports meanwhile.
-  const found: string[] = [];
-  for (const p of ctx.procs.started) if (alive(p.pid)) found.push(`${p.name} pid ${p.pid} still running`);
-  const mine = ancestors();
-  for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
-    // A zombie has exited; only its parent's wait is missing (PID 1 here may not reap orphans).
-    if (mine.has(Number(pid)) || !alive(Number(pid))) continue;
-    const cmdline = readOr(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
-    let cwd = '';
-    try {
-      cwd = readlinkSync(`/proc/${pid}/cwd`);
-    } catch {
-      // gone or not ours to see
-    }
-    if (cmdline.includes(ctx.dir) || cwd.startsWith(ctx.dir)) found.push(`pid ${pid} still running: ${cmdline.trim()}`);
-  }
-  for (const port of ctx.procs.ports) if (await accepts(port)) found.push(`port ${port} still accepts connections`);
-  // The standard ports of every protocol certwatch knows must be free of our daemons.
-  for (const row of wellKnown) if (!listeningBefore.has(`127.0.0.1:${row.port}`) && (await accepts(row.port))) found.push(`port ${row.port} (${row.protocol}) is open`);
-  return [...new Set(found)];
-}
-
-async function listeningPorts(): Promise<Set<string>> {
-  const r = await run('ss', ['-Hltn'], 10_000);
-  const set = new Set<string>();
-  for (const line of r.stdout.split('\n')) {
-    const local = line.trim().split(/\s+/)[3];
-    if (local) set.add(local.replace(/^0\.0\.0\.0:|^\*:|^\[::\]:/, '127.0.0.1:'));
-  }
-  return set;
-}
-
-/** This process and the ones that started it (npm, node, run.sh): they name the run dir too. */
-function ancestors(): Set<number> {
-  const set = new Set<number>();
-  for (let pid = process.pid; pid > 1 && !set.has(pid); ) {
-    set.add(pid);
-    // /proc/<pid>/stat: "pid (comm) state ppid ..."; comm may hold spaces, so split after ")".
-    const stat = readOr(`/proc/${pid}/stat`);
-    pid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  }
-  return set;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return !readOr(`/proc/${pid}/stat`).includes(') Z');
-  } catch {
-    return false;
-  }
-}
-
-function readOr(path: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return '';
-  }
 }
 
 function toError(e: unknown): Error {

@@ -12,6 +12,7 @@ import { DnsCache } from '../../src/dns/cache.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { checkMailDomain } from '../../src/mail/check.ts';
 import { createAddressPolicy } from '../../src/security/address-policy.ts';
+import { leftovers, listeningPorts } from '../interop/lib/leftovers.ts';
 import { certFiles, lowSeclevelConf, lowSeclevelConfText, type Ctx, type Endpoint } from '../interop/lib/context.ts';
 import { Processes, tail } from '../interop/lib/procs.ts';
 import { dovecot } from '../interop/servers/dovecot.ts';
@@ -19,9 +20,11 @@ import { postfix } from '../interop/servers/postfix.ts';
 import { cases, policies, type Env, type Run } from './cases.ts';
 import { reissueValidLeaf, spkiSha256 } from './lib/certs.ts';
 import { startDns } from './lib/dns-servers.ts';
-import { leftovers, listeningPorts } from './lib/leftovers.ts';
 import { startPolicyHost } from './lib/policy-nginx.ts';
 import { zoneNames, zones, type World } from './lib/zones.ts';
+
+/** Standard ports of the servers this suite adds: DNS, DNS over TLS, unbound-control. */
+const dnsPorts = [53, 853, 8953];
 
 /** A port that accepts connections and never says a word (a hung MX). */
 async function silentPort(ctx: Ctx): Promise<{ port: number; close(): Promise<void> }> {
@@ -138,7 +141,7 @@ async function main(): Promise<number> {
     if (values.keep) console.log(`--keep: servers left running, pids ${ctx.procs.started.map((p) => p.pid).join(' ')}`);
     else {
       await ctx.procs.stopAll();
-      const left = await leftovers(dir, ctx.procs, listeningBefore);
+      const left = await leftovers(dir, ctx.procs, listeningBefore, dnsPorts);
       if (left.length === 0) {
         passed++;
         console.log(`ok   cleanup: ${ctx.procs.started.length} daemons stopped, no process or port left`);

@@ -1,12 +1,9 @@
 // After the stop: no daemon of the run alive, no process working from the run directory, no
-// port of the run open, no standard port newly open. (The same rules as test/interop/suite.ts.)
+// port of the run open, no standard port newly open. Shared by the interop and mail suites.
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { wellKnown } from '../../../src/probe/protocols/index.ts';
-import { accepts, type Processes } from '../../interop/lib/procs.ts';
-import { run } from '../../interop/lib/run.ts';
-
-/** Standard ports of the servers this suite adds: DNS, DNS over TLS, unbound-control. */
-const dnsPorts = [53, 853, 8953];
+import { accepts, type Processes } from './procs.ts';
+import { run } from './run.ts';
 
 /** `127.0.0.1:<port>` of every TCP socket listening now (wildcards as 127.0.0.1). */
 export async function listeningPorts(): Promise<Set<string>> {
@@ -19,12 +16,32 @@ export async function listeningPorts(): Promise<Set<string>> {
   return set;
 }
 
-/** What is left of the run; empty when the stop was clean. */
-export async function leftovers(dir: string, procs: Processes, listeningBefore: Set<string>): Promise<string[]> {
+/**
+ * What is left of the run; empty when the stop was clean. Only the suite's own ports and the
+ * standard ports (every protocol certwatch knows, plus `extraPorts`) are checked: other
+ * software on a developer's machine may open and close ports meanwhile.
+ */
+export async function leftovers(dir: string, procs: Processes, listeningBefore: Set<string>, extraPorts: readonly number[] = []): Promise<string[]> {
+  // A daemon's helpers (Dovecot's log process, say) exit a moment after its master: give
+  // them up to 3 s before calling them left over.
+  for (let i = 0; i < 15 && runDirProcesses(dir).length > 0; i++) await new Promise((r) => setTimeout(r, 200));
   const found: string[] = [];
   for (const p of procs.started) if (alive(p.pid)) found.push(`${p.name} pid ${p.pid} still running`);
+  found.push(...runDirProcesses(dir));
+  for (const port of procs.ports) if (await accepts(port)) found.push(`port ${port} still accepts connections`);
+  const standard = [...wellKnown.map((w) => ({ port: w.port, what: w.protocol })), ...extraPorts.map((port) => ({ port, what: 'extra' }))];
+  for (const { port, what } of standard) {
+    if (!listeningBefore.has(`127.0.0.1:${port}`) && (await accepts(port))) found.push(`port ${port} (${what}) is open`);
+  }
+  return [...new Set(found)];
+}
+
+/** Processes (other than this one and its parents) that name the run directory or work in it. */
+function runDirProcesses(dir: string): string[] {
+  const found: string[] = [];
   const mine = ancestors();
   for (const pid of readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    // A zombie has exited; only its parent's wait is missing (PID 1 here may not reap orphans).
     if (mine.has(Number(pid)) || !alive(Number(pid))) continue;
     const cmdline = readOr(`/proc/${pid}/cmdline`).replaceAll('\0', ' ');
     let cwd = '';
@@ -35,11 +52,7 @@ export async function leftovers(dir: string, procs: Processes, listeningBefore: 
     }
     if (cmdline.includes(dir) || cwd.startsWith(dir)) found.push(`pid ${pid} still running: ${cmdline.trim()}`);
   }
-  for (const port of procs.ports) if (await accepts(port)) found.push(`port ${port} still accepts connections`);
-  for (const port of [...wellKnown.map((w) => w.port), ...dnsPorts]) {
-    if (!listeningBefore.has(`127.0.0.1:${port}`) && (await accepts(port))) found.push(`standard port ${port} is open`);
-  }
-  return [...new Set(found)];
+  return found;
 }
 
 /** This process and the ones that started it (npm, run.sh): they name the run directory too. */
