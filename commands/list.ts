@@ -5,6 +5,7 @@ import type { ReplyStatus } from '../src/chat/types.ts';
 import { latestFor } from '../src/commands/latest.ts';
 import { noOptions, pageNumber } from '../src/commands/schemas.ts';
 import { defineCommand, UserError } from '../src/commands/types.ts';
+import { mailListEntries } from '../src/mail/commands.ts';
 import { worstStatus } from '../src/probe/result.ts';
 
 /** Lines per page: keeps a page well under Telegram's 4096 characters and Slack's block limits. */
@@ -20,24 +21,31 @@ export default defineCommand({
     .transform(({ positional }) => ({ page: positional[0] ?? 1 })),
   async run({ args, channel, services, respond, prefix }) {
     const records = await services.repo.listTargets(channel);
-    if (records.length === 0) {
+    // Watched mail domains: one entry each (its hosts as lines under it), sorted among the targets.
+    const mail = await mailListEntries(services, channel, services.now());
+    if (records.length === 0 && mail.length === 0) {
       await respond({ title: 'No targets in this channel yet', status: 'info', text: [`Add one with ${prefix}add host:port`] });
       return;
     }
     const latest = await latestFor(services.repo, records.map((r) => r.id));
     const rows = records.map((record) => ({ record, latest: latest.get(record.id) }));
     rows.sort((a, b) => expirySortKey(a.latest) - expirySortKey(b.latest) || a.record.target.host.localeCompare(b.record.target.host));
-    const pages = Math.ceil(rows.length / PAGE_SIZE);
-    if (args.page > pages) throw new UserError(`There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of targets.`);
-    const shown = rows.slice((args.page - 1) * PAGE_SIZE, args.page * PAGE_SIZE);
     const now = services.now();
-    const known = rows.flatMap((r) => (r.latest === undefined ? [] : [r.latest.status]));
+    const entries = rows.map((r) => ({ sortKey: expirySortKey(r.latest), lines: [formatListItem(r.record, r.latest, now)] }));
+    for (const m of mail) {
+      const at = entries.findIndex((e) => e.sortKey > m.sortKey);
+      entries.splice(at === -1 ? entries.length : at, 0, m);
+    }
+    const pages = Math.ceil(entries.length / PAGE_SIZE);
+    if (args.page > pages) throw new UserError(`There ${pages === 1 ? 'is 1 page' : `are ${pages} pages`} of targets.`);
+    const shown = entries.slice((args.page - 1) * PAGE_SIZE, args.page * PAGE_SIZE);
+    const known = [...rows.flatMap((r) => (r.latest === undefined ? [] : [r.latest.status])), ...mail.flatMap((m) => (m.status === undefined ? [] : [m.status]))];
     const status: ReplyStatus = known.length === 0 ? 'info' : worstStatus(known);
     const text = pages > 1 ? [`Page ${args.page} of ${pages}.${args.page < pages ? ` ${prefix}list ${args.page + 1} shows more.` : ''}`] : [];
     await respond({
-      title: `${rows.length} target${rows.length === 1 ? '' : 's'} in this channel`,
+      title: `${rows.length} target${rows.length === 1 ? '' : 's'}${mail.length === 0 ? '' : ` and ${mail.length} mail domain${mail.length === 1 ? '' : 's'}`} in this channel`,
       status,
-      items: shown.map((r) => formatListItem(r.record, r.latest, now)),
+      items: shown.flatMap((e) => e.lines),
       ...(text.length > 0 ? { text } : {}),
     });
   },

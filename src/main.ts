@@ -6,6 +6,7 @@ import { startConsole, type ConsoleHandle } from './chat/console.ts';
 import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
 import { TrustStore } from './cert/trust.ts';
 import { createMailService } from './mail/service.ts';
+import { createMailWatch } from './mail/wire.ts';
 import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
 import { configFromProcess, type Config } from './config.ts';
 import type { Services } from './core/services.ts';
@@ -121,6 +122,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false, warnDays: config.warnDays, critDays: config.critDays },
       limits: { maxTargetsPerChannel: config.maxTargetsPerChannel },
     };
+    services.mailWatch = createMailWatch({ store, outbox, services, critDays: config.critDays, log: log.child({ component: 'mail' }), signal: stopping.signal, onEnqueued: () => worker.kick() });
     const dispatcher = createDispatcher({ services, log: log.child({ component: 'commands' }) });
 
     let coordinator: ClosableCoordinator | undefined;
@@ -131,6 +133,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
     const scheduler = new Scheduler({
       repo: store.repo,
       checker: monitor,
+      mail: services.mailWatch,
       log: log.child({ component: 'scheduler' }),
       checkSchedule: config.checkSchedule,
       digestSchedule: config.digestSchedule,
