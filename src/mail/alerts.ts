@@ -28,6 +28,7 @@ import { targetButtons } from '../chat/format.ts';
 
 /** Most host keys whose episode counter is remembered (a hostile zone may rotate names). */
 const MAX_EPISODES = 200;
+const ROLLOVER = 'the rollover was deployed before its TLSA record was published (RFC 7671 section 8.1); DANE clients will not deliver';
 /** Alert-state key of the domain-level findings. */
 export const DOMAIN_KEY = 'domain';
 
@@ -120,13 +121,15 @@ export function decideMailAlerts(prev: MailDomainState | undefined, report: Mail
 function toWatched(h: MailHost, key: string, before: WatchedHost | undefined, at: string): WatchedHost {
   let findings = h.findings;
   const newKeys = h.leafKeys.filter((k) => !(before?.leafKeys ?? []).includes(k));
-  if (before !== undefined && before.leafKeys.length > 0 && newKeys.length > 0 && h.dane?.state === 'mismatch' && before.dane?.state === 'match') {
-    findings = findings.map((f) =>
-      f.code !== 'DANE_MISMATCH'
-        ? f
-        : { ...f, message: `${h.host}: the server's key changed since the last check (new key sha256 ${newKeys[0]!.slice(0, 16)}…) and no TLSA record matches it, while the old key matched: the rollover was deployed before its TLSA record was published (RFC 7671 section 8.1); DANE clients will not deliver` },
-    );
+  const mismatch = h.dane?.state === 'mismatch';
+  let explained: string | undefined;
+  if (mismatch && before !== undefined && before.leafKeys.length > 0 && newKeys.length > 0 && before.dane?.state === 'match') {
+    explained = `${h.host}: the server's key changed since the last check (new key sha256 ${newKeys[0]!.slice(0, 16)}…) and no TLSA record matches it, while the old key matched: ${ROLLOVER}`;
+  } else if (mismatch && newKeys.length === 0) {
+    // Same key as last run: keep the explanation for as long as the mismatch lasts.
+    explained = before?.findings.find((f) => f.code === 'DANE_MISMATCH' && f.message.includes(ROLLOVER))?.message;
   }
+  if (explained !== undefined) findings = findings.map((f) => (f.code === 'DANE_MISMATCH' ? { ...f, message: explained } : f));
   return {
     key,
     role: h.role,
