@@ -21,6 +21,7 @@ import type { LatestResults, TargetRecord } from '../core/services.ts';
 import { worstStatus, type ProbeResult } from '../probe/result.ts';
 import { parseTarget, type Target } from '../probe/target.ts';
 import type { MailDomainRecord, MailDomainState, WatchedHost } from '../store/mail-domains.ts';
+import type { AlertState } from '../store/schema.ts';
 import type { MailHost, MailReport } from './check.ts';
 import type { MailFinding } from './codes.ts';
 import { domainName, hostAddedReply, hostRemovedReply } from './watch-reply.ts';
@@ -29,6 +30,16 @@ import { targetButtons } from '../chat/format.ts';
 /** Most host keys whose episode counter is remembered (a hostile zone may rotate names). */
 const MAX_EPISODES = 200;
 const ROLLOVER = 'the rollover was deployed before its TLSA record was published (RFC 7671 section 8.1); DANE clients will not deliver';
+/** Longest finding message stored (a hostile zone can make DANE_UNUSABLE list 64 records). */
+const MAX_MESSAGE = 1000;
+/** The stored issue detail's bound (src/store/schema.ts). */
+const MAX_DETAIL = 2000;
+const clip = (f: MailFinding): MailFinding => (f.message.length <= MAX_MESSAGE ? f : { ...f, message: `${f.message.slice(0, MAX_MESSAGE - 1)}…` });
+/** Several findings of one code are joined into one detail: keep it storable. */
+function bounded(state: AlertState): AlertState {
+  for (const mem of Object.values(state.issues)) if (mem.detail.length > MAX_DETAIL) mem.detail = `${mem.detail.slice(0, MAX_DETAIL - 1)}…`;
+  return state;
+}
 /** Alert-state key of the domain-level findings. */
 export const DOMAIN_KEY = 'domain';
 
@@ -87,7 +98,7 @@ export function decideMailAlerts(prev: MailDomainState | undefined, report: Mail
     const fake: TargetRecord = { id: `${record.id}/${h.key}`, target: h.target, channel: record.channel, addedBy: record.addedBy, addedAt: record.addedAt, label: name };
     const latest: LatestResults = { targetId: fake.id, checkedAt: report.checkedAt, status: h.status, results: [...h.results, ...findingsResult(h.target, h.findings, report.checkedAt)] };
     const out = decideAlerts(alerts[h.key], latest, fake, now, settings);
-    alerts[h.key] = out.state;
+    alerts[h.key] = bounded(out.state);
     for (const m of out.messages) messages.push({ event: `${h.key}|${m.event}`, reply: { ...m.reply, buttons: targetButtons(record.id) } });
   }
 
@@ -95,7 +106,7 @@ export function decideMailAlerts(prev: MailDomainState | undefined, report: Mail
   const fake: TargetRecord = { id: `${record.id}/${DOMAIN_KEY}`, target: domainTarget, channel: record.channel, addedBy: record.addedBy, addedAt: record.addedAt };
   const latest: LatestResults = { targetId: fake.id, checkedAt: report.checkedAt, status: report.status, results: findingsResult(domainTarget, report.findings, report.checkedAt) };
   const out = decideAlerts(alerts[DOMAIN_KEY], latest, fake, now, settings);
-  alerts[DOMAIN_KEY] = out.state;
+  alerts[DOMAIN_KEY] = bounded(out.state);
   for (const m of out.messages) messages.push({ event: `${DOMAIN_KEY}|${m.event}`, reply: domainLevel(m.reply, record, domainTarget) });
 
   // Bound the episode memory: forget counters of hosts long gone first.
@@ -107,7 +118,7 @@ export function decideMailAlerts(prev: MailDomainState | undefined, report: Mail
     checkedAt: report.checkedAt,
     status: worstStatus([report.status, ...hosts.map((h) => h.status)]),
     source: report.source,
-    findings: report.findings,
+    findings: report.findings.map(clip),
     mtaSts: { state: report.mtaSts.state, ...(report.mtaSts.id === undefined ? {} : { id: report.mtaSts.id }), ...(report.mtaSts.policy === undefined ? {} : { mode: report.mtaSts.policy.mode }) },
     tlsRpt: report.tlsRpt.state,
     hosts,
@@ -119,7 +130,7 @@ export function decideMailAlerts(prev: MailDomainState | undefined, report: Mail
 
 /** A report host as stored, with the DANE key-rollover explanation when it applies. */
 function toWatched(h: MailHost, key: string, before: WatchedHost | undefined, at: string): WatchedHost {
-  let findings = h.findings;
+  let findings = h.findings.map(clip);
   const newKeys = h.leafKeys.filter((k) => !(before?.leafKeys ?? []).includes(k));
   const mismatch = h.dane?.state === 'mismatch';
   let explained: string | undefined;

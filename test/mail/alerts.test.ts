@@ -7,6 +7,10 @@ import type { MailFinding } from '../../src/mail/codes.ts';
 import { worstStatus } from '../../src/probe/result.ts';
 import { parseTarget } from '../../src/probe/target.ts';
 import type { MailDomainRecord, MailDomainState } from '../../src/store/mail-domains.ts';
+import Keyv from 'keyv';
+import { MailDomainRepository } from '../../src/store/mail-domains.ts';
+import { TypedKv } from '../../src/store/kv.ts';
+import { SegmentIndex } from '../../src/store/segments.ts';
 import { CHANNEL, makeResult, NOW, type FakeOutcome } from '../commands/fakes.ts';
 
 const record: MailDomainRecord = { id: 'dom234', domain: 'example.test', channel: CHANNEL, addedBy: { id: 'u1' }, addedAt: NOW.toISOString() };
@@ -161,6 +165,18 @@ describe('mail alert policy', () => {
     const sts: MailFinding = { code: 'MTA_STS_UNAVAILABLE', severity: 'warning', message: 'policy fetch failed' };
     const { events } = runs([report([{ ...mx1, findings: [note] }]), report([{ ...mx1, findings: [note] }], { findings: [sts] }), report([mx1], { findings: [sts] })]);
     assert.deepEqual(events, [[], [], ['domain|problem:MTA_STS_UNAVAILABLE:1']]);
+  });
+
+  it('mail alerts: hostile-length findings are clipped so the state always round-trips through the store', async () => {
+    const long = (i: number): MailFinding => ({ code: 'DNS_FAILED', severity: 'critical', message: `SRV _x${i}._tcp.example.test: SERVFAIL ${'x'.repeat(3000)}` });
+    const many = [0, 1, 2, 3, 4, 5].map(long);
+    const big = { ...mx1, findings: [{ code: 'DANE_UNUSABLE' as const, severity: 'warning' as const, message: 'u'.repeat(6000) }] };
+    const { state } = runs([report([big], { findings: many }), report([big], { findings: many })]);
+    const repo = new MailDomainRepository(new TypedKv(new Keyv(), (key, reason) => assert.fail(`${key}: ${reason}`)), new SegmentIndex(new TypedKv(new Keyv(), () => {}), 'r'));
+    await repo.putState(state);
+    const back = await repo.getState(record.id);
+    assert.deepEqual(back, state);
+    assert.ok((back?.alerts.domain?.issues.DNS_FAILED?.detail.length ?? 0) <= 2000);
   });
 
   it('mail alerts: the same endpoint listed twice is one host', () => {
