@@ -67,7 +67,6 @@ function build(id: number, q: packet.Question, a: FakeAnswer, udp: boolean): Buf
 /** Starts the fake; `handler` decides each answer. */
 export async function startFakeDns(handler: Handler): Promise<FakeDns> {
   const log: string[] = [];
-  const udp: UdpSocket = createSocket('udp4');
   const sockets = new Set<Socket>();
   const answer = (msg: Buffer, transport: 'udp' | 'tcp'): { bytes: Buffer | null; delayMs: number } => {
     let query: packet.DecodedPacket;
@@ -84,13 +83,6 @@ export async function startFakeDns(handler: Handler): Promise<FakeDns> {
     if (transport === 'udp' && a.raw !== undefined) return { bytes: a.raw, delayMs: a.delayMs ?? 0 };
     return { bytes: build(query.id ?? 0, q, a, transport === 'udp'), delayMs: a.delayMs ?? 0 };
   };
-  udp.on('message', (msg, rinfo) => {
-    const { bytes, delayMs } = answer(msg, 'udp');
-    if (bytes === null) return;
-    setTimeout(() => udp.send(bytes, rinfo.port, rinfo.address), delayMs);
-  });
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const port = udp.address().port;
   const tcp: Server = createServer((s) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -106,10 +98,36 @@ export async function startFakeDns(handler: Handler): Promise<FakeDns> {
       setTimeout(() => s.end(Buffer.concat([len, bytes])), delayMs);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(port, '127.0.0.1', resolve);
-  });
+  // UDP picks a free port, TCP must take the same number; another process (parallel test files,
+  // other suites on the machine) may hold it over TCP: then try another port instead of failing
+  // the suite and leaving the UDP socket open (which kept the test file alive until its timeout).
+  let udp: UdpSocket;
+  let port: number;
+  for (let attempt = 1; ; attempt++) {
+    const sock = createSocket('udp4');
+    sock.on('message', (msg, rinfo) => {
+      const { bytes, delayMs } = answer(msg, 'udp');
+      if (bytes === null) return;
+      setTimeout(() => sock.send(bytes, rinfo.port, rinfo.address), delayMs);
+    });
+    await new Promise<void>((resolve) => sock.bind(0, '127.0.0.1', resolve));
+    const candidate = sock.address().port;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        tcp.once('error', reject);
+        tcp.listen(candidate, '127.0.0.1', () => {
+          tcp.off('error', reject);
+          resolve();
+        });
+      });
+      udp = sock;
+      port = candidate;
+      break;
+    } catch (err) {
+      sock.close();
+      if (attempt >= 20 || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw err;
+    }
+  }
   return {
     port,
     server: { host: '127.0.0.1', port },
