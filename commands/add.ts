@@ -9,16 +9,18 @@ import { newTargetId } from '../src/commands/ids.ts';
 import { MAX_LABEL, targetOptions, thresholdList } from '../src/commands/schemas.ts';
 import { defineCommand, UserError } from '../src/commands/types.ts';
 import type { TargetRecord } from '../src/core/services.ts';
+import { addMailCommand } from '../src/mail/commands.ts';
 import { parseTarget } from '../src/probe/target.ts';
 
 export default defineCommand({
   name: 'add',
-  usage: 'add <target> [label] [--protocol p] [--mode implicit|starttls] [--servername name] [--thresholds 30,14,7]',
+  usage: 'add <target> [label] [--protocol p] [--mode implicit|starttls] [--servername name] [--thresholds 30,14,7] | add mail <domain> [label]',
   summary: 'Watch an endpoint in this channel and check it now',
   details: [
     'Targets: host, host:port, [ipv6]:port or scheme://host[:port]; the port picks the protocol (587 → SMTP STARTTLS, 993 → IMAPS, other ports → TLS).',
     'A target that cannot be reached is still added and reported, so a server that is down is noticed.',
     'Examples: add mail.example.com:587 "Mail relay" · add ldap.example.com --mode starttls · add db.internal:5432 --servername db.example.com',
+    '"add mail example.com" watches a mail domain: its MX and SRV hosts, re-resolved every run, with DANE, MTA-STS and TLS-RPT; it counts as one entry of the channel limit.',
   ],
   probes: true,
   args: z
@@ -32,6 +34,12 @@ export default defineCommand({
     })
     .refine((a) => a.label === undefined || a.label.length <= MAX_LABEL, `the label is longer than ${MAX_LABEL} characters`),
   async run({ args, channel, user, services, respond, prefix, log }) {
+    if (args.target.toLowerCase() === 'mail' && args.label !== undefined) {
+      if (args.protocol !== undefined || args.mode !== undefined || args.servername !== undefined) throw new UserError('"add mail" takes only a domain, a label and --thresholds', true);
+      const [domain = '', ...rest] = args.label.split(' ');
+      await addMailCommand(domain, rest.length === 0 ? undefined : rest.join(' '), args.thresholds, { channel, user, services, respond, prefix, log });
+      return;
+    }
     const target = parseTarget(args.target, { protocol: args.protocol, mode: args.mode, servername: args.servername });
     // Duplicate check, count and store under the channel's lock: concurrent adds in this
     // process (four users, or one pasting many lines) must not all pass the same count.

@@ -9,7 +9,7 @@ import { targetOptions } from '../src/commands/schemas.ts';
 import { defineCommand, UserError, type CommandLogger } from '../src/commands/types.ts';
 import type { LatestResults, Services, TargetRecord } from '../src/core/services.ts';
 import { worstStatus, type Status } from '../src/probe/result.ts';
-import { checkMailCommand } from '../src/mail/commands.ts';
+import { checkMailCommand, mailRefCommand } from '../src/mail/commands.ts';
 import { parseTarget } from '../src/probe/target.ts';
 
 /** Probes run at once by "check all": bounded so one channel cannot monopolise the prober. */
@@ -35,12 +35,14 @@ export default defineCommand({
       options: targetOptions,
     })
     .transform(({ positional, options }) => ({ ref: positional[0], ...(positional[1] === undefined ? {} : { domain: positional[1] }), ...options })),
-  async run({ args, channel, services, respond, prefix, log }) {
+  async run(ctx) {
+    const { args, channel, services, respond, prefix, log } = ctx;
     const hasOptions = args.protocol !== undefined || args.mode !== undefined || args.servername !== undefined;
     if (args.domain !== undefined) {
-      await checkMailCommand(args.domain, services, respond);
+      await checkMailCommand(args.domain, services, respond, channel, prefix);
       return;
     }
+    if (!hasOptions && args.ref.toLowerCase() !== 'all' && (await mailRefCommand('check', args.ref, ctx))) return;
     if (args.ref.toLowerCase() === 'all') {
       if (hasOptions) throw new UserError('"check all" takes no options', true);
       await checkAll(channel, services, respond, prefix, log);

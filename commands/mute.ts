@@ -5,6 +5,7 @@ import { formatDuration, MAX_DURATION_MS, parseDuration } from '../src/commands/
 import { requireTarget } from '../src/commands/resolve.ts';
 import { noOptions } from '../src/commands/schemas.ts';
 import { defineCommand } from '../src/commands/types.ts';
+import { muteMailCommand } from '../src/mail/commands.ts';
 
 const duration = z.string().transform((text, ctx) => {
   const ms = parseDuration(text);
@@ -26,7 +27,9 @@ export default defineCommand({
       options: noOptions,
     })
     .transform(({ positional: [ref, ms] }) => ({ ref, ms })),
-  async run({ args, channel, services, respond, prefix }) {
+  async run(ctx) {
+    const { args, channel, services, respond, prefix } = ctx;
+    if (await muteMailCommand(args.ref, args.ms, ctx)) return;
     const record = await requireTarget(services, channel, args.ref, prefix);
     const until = new Date(services.now().getTime() + args.ms).toISOString();
     await services.repo.updateTarget({ ...record, mutedUntil: until });

@@ -4,6 +4,7 @@ import { endpoint } from '../src/chat/format.ts';
 import { requireTarget } from '../src/commands/resolve.ts';
 import { noOptions } from '../src/commands/schemas.ts';
 import { defineCommand } from '../src/commands/types.ts';
+import { mailRefCommand } from '../src/mail/commands.ts';
 
 export default defineCommand({
   name: 'remove',
@@ -12,7 +13,9 @@ export default defineCommand({
   args: z
     .object({ positional: z.tuple([z.string()], z.never({ error: 'remove takes one target or id' })), options: noOptions })
     .transform(({ positional }) => ({ ref: positional[0] })),
-  async run({ args, channel, services, respond, prefix }) {
+  async run(ctx) {
+    const { args, channel, services, respond, prefix } = ctx;
+    if (await mailRefCommand('remove', args.ref, ctx)) return;
     const record = await requireTarget(services, channel, args.ref, prefix);
     await services.repo.removeTarget(record.id);
     await respond({ title: `Removed ${endpoint(record.target)} (${record.id})`, status: 'info' });

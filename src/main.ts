@@ -8,6 +8,7 @@ import type { ChannelSender, CommandDispatcher } from './chat/types.ts';
 import { TrustStore } from './cert/trust.ts';
 import { createMailService } from './mail/service.ts';
 import { createKeyedLock } from './commands/channel-lock.ts';
+import { createMailWatch } from './mail/wire.ts';
 import { createDispatcher, probingCommands, telegramCommandMenu, commands } from './commands/index.ts';
 import { configFromProcess, type Config } from './config.ts';
 import type { Services } from './core/services.ts';
@@ -149,6 +150,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       limits: { maxTargetsPerChannel: config.maxTargetsPerChannel },
       channelLock: createKeyedLock(),
     };
+    services.mailWatch = createMailWatch({ store, outbox, services, critDays: config.critDays, log: log.child({ component: 'mail' }), signal: stopping.signal, onEnqueued: () => worker.kick() });
     const dispatcher = createDispatcher({ services, log: log.child({ component: 'commands' }) });
 
     let coordinator: ClosableCoordinator | undefined;
@@ -160,6 +162,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
     const scheduler = new Scheduler({
       repo: store.repo,
       checker: monitor,
+      mail: services.mailWatch,
       log: log.child({ component: 'scheduler' }),
       checkSchedule: config.checkSchedule,
       digestSchedule: config.digestSchedule,

@@ -5,6 +5,7 @@ import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { ChannelRef, UserRef } from '../chat/types.ts';
 import type { MailReport } from '../mail/check.ts';
+import type { MailWatch } from '../mail/watch.ts';
 
 /** A monitored endpoint as stored (zod schema in src/store/schema.ts must match). */
 export interface TargetRecord {
@@ -79,6 +80,8 @@ export interface KeyedLock {
 export interface Services {
   /** Mail domain checks; absent in deployments and tests that do not wire them. */
   mail?: MailService;
+  /** Watched mail domains (`add mail`); absent where not wired. */
+  mailWatch?: MailWatch;
   repo: TargetRepository;
   checks: CheckService;
   now(): Date;

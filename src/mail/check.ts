@@ -1,6 +1,7 @@
 // One mail domain checked end to end: discovery, then every host probed in parallel (MX on
 // port 25 with SMTP STARTTLS and SNI = the MX name; SRV services on their ports), DANE per
 // MX, MTA-STS and TLS-RPT, all as one small tree of results and findings.
+import { createHash, X509Certificate } from 'node:crypto';
 import type { TrustStore } from '../cert/trust.ts';
 import type { DnsResolver } from '../dns/types.ts';
 import { Prober, type Address, type Resolver } from '../probe/probe.ts';
@@ -27,6 +28,8 @@ export interface MailHost {
   results: ProbeResult[];
   dane: DaneResult | null;
   findings: MailFinding[];
+  /** SHA-256 (hex) of each distinct leaf SubjectPublicKeyInfo served, so a watcher sees a key change. */
+  leafKeys: string[];
 }
 
 /** What MTA-STS says for the domain. */
@@ -42,6 +45,8 @@ export interface MailReport {
   status: Status;
   checkedAt: string;
   source: Discovery['source'];
+  /** Discovery lookups that failed (`MX`, SRV labels): their hosts are unknown this time, not gone. */
+  failedLookups: string[];
   hosts: MailHost[];
   mtaSts: MtaStsState;
   tlsRpt: TlsRpt;
@@ -103,6 +108,7 @@ export async function checkMailDomain(domain: string, deps: MailCheckDeps): Prom
     status: worstStatus([...hosts.map((h) => h.status), ...findings.map(severityStatus)]),
     checkedAt: (deps.now ?? new Date()).toISOString(),
     source: found.source,
+    failedLookups: found.failed,
     hosts,
     mtaSts: sts.state,
     tlsRpt,
@@ -150,7 +156,22 @@ async function checkHost(prober: Prober, h: { role: MailHost['role']; label: str
     results,
     dane,
     findings,
+    leafKeys: leafKeys(chains),
   };
+}
+
+function leafKeys(chains: Map<string, readonly Buffer[]>): string[] {
+  const out = new Set<string>();
+  for (const chain of chains.values()) {
+    const leaf = chain[0];
+    if (leaf === undefined) continue;
+    try {
+      out.add(createHash('sha256').update(new X509Certificate(leaf).publicKey.export({ type: 'spki', format: 'der' })).digest('hex'));
+    } catch {
+      // A leaf Node cannot parse has no key to compare; the judge reports the certificate.
+    }
+  }
+  return [...out].sort();
 }
 
 async function mtaSts(domain: string, deps: MailCheckDeps): Promise<{ state: MtaStsState; findings: MailFinding[] }> {

@@ -23,6 +23,8 @@ export interface Discovery {
   source: 'mx' | 'null-mx' | 'implicit' | 'none';
   services: SrvService[];
   findings: MailFinding[];
+  /** Lookups that failed (not NXDOMAIN/NODATA): `MX` or an SRV label. Their hosts are unknown, not gone. */
+  failed: string[];
 }
 
 /** RFC 6186 and RFC 8314 service labels, in the order they are listed. */
@@ -50,7 +52,7 @@ export async function discover(domain: string, dns: DnsResolver, signal?: AbortS
   const srvP = Promise.all(srvServices.map(([label]) => dns.query(`${label}.${domain}`, 'SRV', signal)));
   const [mx, srvs] = await Promise.all([mxP, srvP]);
   const findings: MailFinding[] = [];
-  const out: Discovery = { domain, mx: [], source: 'none', services: [], findings };
+  const out: Discovery = { domain, mx: [], source: 'none', services: [], findings, failed: [] };
 
   if (mx.ok) {
     // RFC 7505 section 3: a single MX with preference 0 and exchange "." means "no mail".
@@ -77,16 +79,21 @@ export async function discover(domain: string, dns: DnsResolver, signal?: AbortS
       findings.push({ code: 'NO_MX', severity: 'note', message: `${domain} has no MX record; mail goes to its own address (RFC 5321 section 5.1)` });
     } else {
       const failed = [a, aaaa].find((r) => !isNegative(r)) as DnsFailure | undefined;
+      if (failed !== undefined) out.failed.push('MX');
       findings.push(failed !== undefined ? dnsFinding(failed, `address of ${domain}`) : { code: 'NO_MX', severity: 'critical', message: `${domain} has neither MX nor A/AAAA records: it cannot receive mail` });
     }
   } else {
+    out.failed.push('MX');
     findings.push(dnsFinding(mx, `MX of ${domain}`));
   }
 
   srvs.forEach((r: DnsResult<'SRV'>, i) => {
     const [label, scheme] = srvServices[i]!;
     if (!r.ok) {
-      if (!isNegative(r)) findings.push(dnsFinding(r, `SRV ${label}.${domain}`));
+      if (!isNegative(r)) {
+        out.failed.push(label);
+        findings.push(dnsFinding(r, `SRV ${label}.${domain}`));
+      }
       return;
     }
     // RFC 6186 section 4: target "." means the service is decidedly not available.

@@ -29,6 +29,8 @@ export interface RunReport {
 export interface SchedulerOptions {
   repo: KeyvRepository;
   checker: Checker;
+  /** Watched mail domains, re-resolved and checked after the targets of every run (src/mail/watch.ts). */
+  mail?: { runAll(signal: AbortSignal, staleMs?: number): Promise<unknown> } | undefined;
   log: Logger;
   checkSchedule: string;
   digestSchedule?: string | undefined;
@@ -120,6 +122,10 @@ export class Scheduler {
         } else if (!signal.aborted) this.o.log.error({ err, target: record.id }, 'check.failed');
       }
     });
+    if (this.o.mail !== undefined && !signal.aborted) {
+      // The startup catch-up checks only domains not checked within one interval, like targets.
+      await this.o.mail.runAll(signal, reason === 'startup' ? this.intervalMs() : undefined).catch((err: unknown) => this.o.log.error({ err }, 'mail.run_failed'));
+    }
     const report: RunReport = { reason, targets: list.length, checked, failed, durationMs: Math.round(performance.now() - started) };
     this.o.log.info(report, 'run.finished');
     this.o.onRun?.(report);
