@@ -46,7 +46,9 @@ export default defineCommand({
     const admitted = await services.channelLock.run(`${channel.platform}:${channel.channelId}`, async () => {
       const existing = await services.repo.findDuplicate(channel, target);
       if (existing !== undefined) return { existing, record: undefined };
-      const count = (await services.repo.listTargets(channel)).length;
+      // A watched mail domain counts as one entry (docs/mail.md).
+      const domains = services.mailWatch === undefined ? 0 : (await services.mailWatch.repo.list(channel)).length;
+      const count = (await services.repo.listTargets(channel)).length + domains;
       const max = services.limits.maxTargetsPerChannel;
       if (count >= max) {
         throw new UserError(`This channel already watches ${count} targets, the limit is ${max}. Remove one first (${prefix}remove <id>).`);

@@ -3,14 +3,13 @@
 // runs DANE/MTA-STS/TLS-RPT, decides alerts (src/mail/alerts.ts), enqueues them in the outbox
 // and only then stores the new state, so a crash in between re-makes the same decisions under
 // the same idempotency keys (as the Monitor does for targets).
+import type { KeyedLock } from '../core/services.ts';
 import type { ChannelRef, UserRef } from '../chat/types.ts';
 import type { ChannelSettings } from '../core/services.ts';
 import type { Logger } from '../ops/logger.ts';
 import { outboxKey } from '../outbox/keys.ts';
 import type { OutboxStore } from '../outbox/store.ts';
-import { channelKey } from '../store/repository.ts';
 import type { MailDomainRecord, MailDomainRepository, MailDomainState } from '../store/mail-domains.ts';
-import { Mutex } from '../store/mutex.ts';
 import { mapLimit } from '../util/concurrency.ts';
 import { decideMailAlerts } from './alerts.ts';
 import type { MailReport } from './check.ts';
@@ -24,6 +23,8 @@ export interface MailWatchOptions {
   settings: (channel: ChannelRef) => Promise<ChannelSettings>;
   /** Entries a channel already has: its targets plus its mail domains (one entry per domain). */
   countTargets: (channel: ChannelRef) => Promise<number>;
+  /** The channel lock `add` of a target holds too: a domain and a target added at once cannot both pass the limit. */
+  channelLock: KeyedLock;
   critDays: number;
   /** Domains checked at once by a run (each probes its hosts in parallel). */
   concurrency: number;
@@ -48,8 +49,6 @@ export interface MailRunReport {
 export class MailWatch {
   private readonly o: MailWatchOptions;
   private readonly inFlight = new Map<string, Promise<MailDomainState | undefined>>();
-  /** Per channel (one small entry per channel that ever added a domain): the limit check and the insert are one step in this process. */
-  private readonly addLocks = new Map<string, Mutex>();
 
   constructor(o: MailWatchOptions) {
     this.o = o;
@@ -61,10 +60,8 @@ export class MailWatch {
 
   /** Stores a domain for a channel (unless already there or the channel is full), then checks it once: a silent baseline. */
   async add(channel: ChannelRef, user: UserRef, domain: string, opts: { label?: string; thresholds?: number[]; max: number }): Promise<AddOutcome> {
-    const k = channelKey(channel);
-    let lock = this.addLocks.get(k);
-    if (lock === undefined) this.addLocks.set(k, (lock = new Mutex()));
-    const stored = await lock.run(async (): Promise<AddOutcome> => {
+    // The same key as the target `add` (commands/add.ts): one limit for both kinds of entry.
+    const stored = await this.o.channelLock.run(`${channel.platform}:${channel.channelId}`, async (): Promise<AddOutcome> => {
       const mine = await this.o.repo.list(channel);
       const existing = mine.find((d) => d.domain === domain);
       if (existing !== undefined) return { existing };

@@ -21,6 +21,7 @@ export function createMailWatch(o: { store: Store; outbox: OutboxStore; services
     },
     settings: (channel) => services.repo.getChannelSettings(channel),
     countTargets: async (channel) => (await services.repo.listTargets(channel)).length,
+    channelLock: services.channelLock,
     critDays: o.critDays,
     concurrency: MAIL_RUN_CONCURRENCY,
     now: services.now,

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Keyv from 'keyv';
 import { TrustStore } from '../../src/cert/trust.ts';
+import { createKeyedLock } from '../../src/commands/channel-lock.ts';
 import { createDispatcher } from '../../src/commands/dispatcher.ts';
 import type { Reply } from '../../src/chat/types.ts';
 import { DnsCache } from '../../src/dns/cache.ts';
@@ -86,6 +87,7 @@ describe('chat: watched mail domains', () => {
       now: () => now,
       defaults: { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: false, warnDays: 30, critDays: 7 },
       limits: { maxTargetsPerChannel: limit },
+      channelLock: createKeyedLock(),
     };
     const watch = new MailWatch({
       repo: new MailDomainRepository(kv, repo.index),
@@ -93,6 +95,7 @@ describe('chat: watched mail domains', () => {
       check,
       settings: (c) => repo.getChannelSettings(c),
       countTargets: async (c) => (await repo.listTargets(c)).length,
+      channelLock: services.channelLock,
       critDays: 7,
       concurrency: 2,
       now: () => now,
@@ -135,7 +138,7 @@ describe('chat: watched mail domains', () => {
     assert.match(again.title, new RegExp(`already watched here as ${id}`));
 
     const list = await b.one('list');
-    assert.equal(list.title, '0 targets and 1 mail domain in this channel');
+    assert.equal(list.title, '0 targets and 1 mail domain in this channel: 1 ok');
     assert.match(list.items?.[0] ?? '', new RegExp(`^\\[OK\\] ${id} mail watch\\.test \\(2 hosts\\) — ok, \\d+ days left — Corp mail$`));
     assert.match(list.items?.[1] ?? '', /^ {4}├ mx 10 {2}mx1\.watch\.test:\d+ {2}OK/);
     assert.match(list.items?.[2] ?? '', /^ {4}└ mx 20 {2}mx2\.watch\.test:\d+ {2}OK/);
@@ -158,6 +161,17 @@ describe('chat: watched mail domains', () => {
     const refused = replies.filter((r) => /the limit is 2/.test(replyText(r)));
     assert.equal(refused.length, 2, replies.map(replyText).join('\n---\n'));
     assert.equal((await b.watch.repo.list(CHANNEL)).length, 1);
+    // The target add counts the domain too, and concurrent adds of both kinds share one lock.
+    assert.match(replyText(await b.one('add b.example.com:443')), /the limit is 2/);
+    assert.equal((await b.repo.listTargets(CHANNEL)).length, 1);
+  });
+
+  it('add: a target add and a mail add at once cannot both pass the last free entry', async () => {
+    setZone({ 'MX watch.test': mx([10, 'mx1.watch.test']) });
+    const b = bot(memory(), 1);
+    const replies = await Promise.all([b.one('add mail watch.test'), b.one('add a.example.com:443')]);
+    assert.equal(replies.filter((r) => /the limit is 1/.test(replyText(r))).length, 1, replies.map(replyText).join('\n---\n'));
+    assert.equal((await b.watch.repo.list(CHANNEL)).length + (await b.repo.listTargets(CHANNEL)).length, 1);
   });
 
   it('scheduled run: re-resolves, announces a new host and a retired one once each through the outbox', async () => {
