@@ -101,6 +101,21 @@ describe('probe over implicit TLS', async () => {
     assert.deepEqual(again.problems, []);
   });
 
+  it('probe: a private CA leaf whose commonName is not in its SAN is ok with a CN_NOT_IN_SAN note; under a public root it is a warning', async () => {
+    const leaf = await makeLeaf(pki.inter, { name: 'valid.interop', sans: ['localhost', '127.0.0.1'] });
+    const port = await serve(creds(leaf, pki.inter));
+    const r = await probeOne(prober, port);
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.notes?.map((n) => n.code), ['CN_NOT_IN_SAN']);
+    assert.match(r.notes?.[0]?.message ?? '', /commonName "valid\.interop".*is a private one/);
+    // The same chain when its root is one of the bundled (public) roots: a BR mis-issuance.
+    const pub = await probeOne(prober, port, { trust: TrustStore.fromBundle([pki.root.certPem]) });
+    assert.equal(pub.status, 'warning');
+    assert.deepEqual(pub.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'warning']]);
+    assert.deepEqual(pub.notes, []);
+  });
+
   it('probe: reports LEGACY_TLS for a server that only speaks TLS 1.0', async (t) => {
     let port: number;
     try {
