@@ -191,7 +191,7 @@ function issuerLabel(c: Cert): string {
 }
 
 /**
- * CN_NOT_IN_SAN by who the CABF Baseline Requirements bind. Under a bundled (public) root the
+ * CN_NOT_IN_SAN by whom the CABF Baseline Requirements bind. Under a bundled (public) root the
  * CA broke 7.1.4.3 and must revoke the certificate within 5 days (BR 4.9.1.1): a warning, the
  * replacement is coming anyway. Under a private anchor, or none, it binds no one and every
  * client ignores the CN (private CAs often issue such CNs): a note, no status change.
