@@ -4,9 +4,9 @@ import type { Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
 import { MAX_CANDIDATES, MAX_INTERMEDIATES, searchPaths } from './path-builder.ts';
 import { CrlSet } from './revocation.ts';
-import { leafRules, leafWarnings, pathRules } from './rules.ts';
+import { commonNameFindings, leafRules, pathRules } from './rules.ts';
 import type { TrustStore } from './trust.ts';
-import type { Judgement, JudgeInput, Problem, Severity } from './types.ts';
+import type { Judgement, JudgeInput, JudgeNote, Problem, Severity } from './types.ts';
 
 /** A certificate the server sent that cannot be parsed: the probe reports it as an error. */
 export class CertificateParseError extends Error {
@@ -36,7 +36,6 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
 
   const leafFindings = leafRules(leaf);
   for (const f of leafFindings) add(f.code, 'critical', f.message);
-  for (const f of leafWarnings(leaf)) add(f.code, 'warning', f.message);
   const options = { now, maxIntermediates: input.maxChainDepth ?? MAX_INTERMEDIATES };
   const crls = input.crls === undefined || input.crls.length === 0 ? null : new CrlSet(input.crls);
   // A revoked certificate fails its path, so the search goes on to another path (a revoked
@@ -60,6 +59,7 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
     for (const why of crls.unreadable) add('REVOCATION_UNKNOWN', severity, why);
     if (chosen !== null) for (const f of crls.check(chosen.certs, chosen.anchor, now).unknown) add(f.code, severity, f.message);
   }
+  const notes = commonName(leaf, chosen?.anchor ?? null, trust, add);
   weakness(sent, add);
   legacyTls(input.tlsVersion, add);
 
@@ -72,6 +72,7 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
     trusted: search.valid !== null && leafFindings.length === 0,
     hostnameMatch,
     problems: mergeByCode(problems),
+    ...(notes.length === 0 ? {} : { notes }),
   };
 }
 
@@ -187,6 +188,25 @@ function pathProblems(path: CertPath, leaf: Cert, add: Add): void {
 function issuerLabel(c: Cert): string {
   const cn = /^CN=(.*)$/m.exec(c.issuerKey);
   return cn?.[1] ?? (c.issuerKey === '' ? '(empty name)' : c.issuerKey.split('\n').join(', '));
+}
+
+/**
+ * CN_NOT_IN_SAN by whom the CABF Baseline Requirements bind. Under a bundled (public) root the
+ * CA broke 7.1.4.3 and must revoke the certificate within 5 days (BR 4.9.1.1): a warning, the
+ * replacement is coming anyway. Under a private anchor, or none, it binds no one and every
+ * client ignores the CN (private CAs often issue such CNs): a note, no status change.
+ */
+function commonName(leaf: Cert, anchor: Cert | null, trust: TrustStore, add: Add): JudgeNote[] {
+  const findings = commonNameFindings(leaf);
+  if (findings.length === 0) return [];
+  if (anchor !== null && trust.isPublic(anchor)) {
+    const why = `a mis-issuance under the publicly trusted root "${anchor.label}" (CABF Baseline Requirements 7.1.4.3), which the CA must revoke within 5 days (BR 4.9.1.1): ask it for a replacement now (clients ignore the commonName meanwhile)`;
+    for (const f of findings) add('CN_NOT_IN_SAN', 'warning', `${f.message}: ${why}`);
+    return [];
+  }
+  const where = anchor === null ? 'the chain reaches none' : `"${anchor.label}" is a private one`;
+  const why = `clients ignore the commonName, and the CA/Browser Forum rule requiring a copy (7.1.4.3) binds only publicly trusted CAs: ${where}`;
+  return findings.map((f) => ({ code: 'CN_NOT_IN_SAN', message: `${f.message}; ${why}` }));
 }
 
 /** Weak keys anywhere in the sent chain; weak digests except on self-signed roots (their signature is not relied on). */

@@ -49,21 +49,21 @@ export function leafRules(leaf: Cert): Finding[] {
 }
 
 /**
- * Findings on the leaf that real clients do not act on, reported as warnings. CABF 7.1.4.3: a
- * commonName must be a character-for-character copy of a subjectAltName entry. No client
- * enforces it (Chrome, webpki, Go, OpenSSL and pyca cryptography match SANs only and accept
- * such certificates; x509-limbo PR #533), so it is the CA's issuing error, not a reason the
- * endpoint fails: a warning, never critical (docs/judge.md). Free-text CNs ("My server") are
- * left alone; a CN of digits, hex or colons is read as an attempted address.
+ * CABF 7.1.4.3: a commonName must be a character-for-character copy of a subjectAltName entry.
+ * No client enforces it (Chrome, webpki, Go, OpenSSL and pyca cryptography match SANs only and
+ * accept such certificates; x509-limbo PR #533), so it never fails the path; the judge decides
+ * how loud it is by the anchor (a warning under a public root, a note under a private one;
+ * docs/judge.md). Free-text CNs ("My server") are left alone; a CN of digits, hex or colons is
+ * read as an attempted address.
  */
-export function leafWarnings(leaf: Cert): Finding[] {
+export function commonNameFindings(leaf: Cert): Finding[] {
   const p = leaf.parsed;
   if (p.san === null) return [];
   const out: Finding[] = [];
   const sans = new Set(leaf.sanList);
   for (const a of p.subjectAttributes) {
     if (a.oid !== OID.commonName || !hostLike(a.value) || sans.has(a.value)) continue;
-    out.push({ code: 'CN_NOT_IN_SAN', message: `server certificate "${leaf.label}" has the commonName "${a.value}", which is not a copy of one of its subjectAltName entries (CABF 7.1.4.3; clients ignore the commonName)` });
+    out.push({ code: 'CN_NOT_IN_SAN', message: `server certificate "${leaf.label}" has the commonName "${a.value}", which is not a copy of one of its subjectAltName entries` });
   }
   return out;
 }

@@ -62,7 +62,16 @@ export class TrustStore {
 
   /** Node's bundled Mozilla root certificates. */
   static bundled(): TrustStore {
-    return new TrustStore(new LazyBundle(rootCertificates), new AnchorIndex(), new CertCache());
+    return TrustStore.fromBundle(rootCertificates);
+  }
+
+  /**
+   * A store whose bundle is `pems` (one PEM certificate each) instead of Node's roots, built the
+   * way `bundled()` is: its anchors count as publicly trusted (`isPublic`). For tests of the
+   * rules that apply only under the CA/Browser Forum Baseline Requirements.
+   */
+  static fromBundle(pems: readonly string[]): TrustStore {
+    return new TrustStore(new LazyBundle(pems), new AnchorIndex(), new CertCache());
   }
 
   /** No anchors at all (conformance cases that trust nothing). */
@@ -101,6 +110,19 @@ export class TrustStore {
     // A re-issued or cross-signed copy of a root carries the anchor's name and key (RFC 5280
     // section 6.1.1 (d): an anchor is a name and a key, not a particular certificate).
     return this.anchorFor(cert) !== null;
+  }
+
+  /**
+   * Whether `anchor` is one of the bundled (Mozilla, publicly trusted) roots, so the CA/Browser
+   * Forum Baseline Requirements bind the CAs below it; extra CAs (--ca, EXTRA_CA_FILE, a
+   * target's CA) are private. An extra anchor with a bundled root's name and key is that root.
+   */
+  isPublic(anchor: Cert): boolean {
+    const bundle = this.bundle?.get();
+    if (bundle === undefined) return false;
+    if (bundle.fingerprints.has(anchor.x509.fingerprint256)) return true;
+    const key = anchor.publicKey;
+    return key !== null && (bundle.bySubject.get(anchor.subjectId) ?? []).some((a) => a.publicKey?.equals(key) === true);
   }
 
   /** The anchor `cert` stands for: the same certificate, or an anchor with its name and key; else null. */

@@ -98,6 +98,15 @@ export interface JudgeInput {
   revocationPolicy?: 'soft-fail' | 'hard-fail';
 }
 
+/** Codes of the judge's notes: findings that change no status (README "Codes"). */
+export const judgeNoteCodes = ['CN_NOT_IN_SAN'] as const;
+
+/** A finding worth saying that is no alarm: it never changes the status, exit status or alerts. */
+export interface JudgeNote {
+  code: (typeof judgeNoteCodes)[number];
+  message: string;
+}
+
 /** The verdict on one endpoint's certificate. */
 export interface Judgement {
   certificate: CertificateInfo;
@@ -105,4 +114,6 @@ export interface Judgement {
   trusted: boolean;
   hostnameMatch: boolean;
   problems: Problem[];
+  /** Findings that are no alarm (a private CA's commonName habits); absent when none. */
+  notes?: JudgeNote[];
 }

@@ -187,7 +187,7 @@ export class Prober {
         ? judge(input, trust)
         : await revocation.judge({ judge: input, trust, staple: capture.staple ?? null, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
     const problems = [...verdict.problems];
-    const notes: Note[] = [];
+    const notes: Note[] = [...(verdict.notes ?? [])];
     const failure = capture.failure;
     if (failure !== null) {
       const message = `${formatHostPort(target.host, target.port)}: ${failure.message}`;

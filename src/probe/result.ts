@@ -1,3 +1,4 @@
+import { judgeNoteCodes } from '../cert/types.ts';
 import type { CertificateInfo, Problem } from '../cert/types.ts';
 import type { ProbeErrorCode } from './errors.ts';
 import type { Target } from './target.ts';
@@ -14,13 +15,14 @@ export interface Timings {
 }
 
 /** Codes of notes: facts worth saying that are not problems (README "Codes"). */
-export const noteCodes = ['CLIENT_CERT_REQUIRED'] as const;
+export const noteCodes = ['CLIENT_CERT_REQUIRED', ...judgeNoteCodes] as const;
 
 export type NoteCode = (typeof noteCodes)[number];
 
 /**
  * A note never changes the status, the exit status or the bot's alerts: requiring a client
- * certificate is an access policy, not a certificate problem (issue 8 item 4).
+ * certificate is an access policy, not a certificate problem (issue 8 item 4); a private CA's
+ * commonName outside the SAN binds no rule clients apply (docs/judge.md).
  */
 export interface Note {
   code: NoteCode;

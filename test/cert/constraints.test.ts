@@ -183,12 +183,38 @@ describe('host names', async () => {
     assert.equal(run([leaf], root, { expectedName: 'a.www.example.co.uk' }).hostnameMatch, false);
   });
 
-  it('rules: a host-like commonName missing from the SAN is a CN_NOT_IN_SAN warning and the chain stays trusted', async () => {
+  it('rules: under a private CA a host-like commonName missing from the SAN is a CN_NOT_IN_SAN note, with no problem', async () => {
     const leaf = await makeLeaf(root, { sans: ['www.example.com'], name: 'other.example.com' });
     const j = run([leaf], root, { expectedName: 'www.example.com' });
-    assert.deepEqual(j.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'warning']]);
+    assert.deepEqual(j.problems, []);
     assert.equal(j.trusted, true);
+    assert.deepEqual(j.notes?.map((n) => n.code), ['CN_NOT_IN_SAN']);
+    assert.match(j.notes?.[0]?.message ?? '', /"other\.example\.com".*binds only publicly trusted CAs: "names root" is a private one/);
     const free = await makeLeaf(root, { sans: ['www.example.com'], name: 'My web server' });
-    assert.deepEqual(run([free], root, { expectedName: 'www.example.com' }).problems, []);
+    const clean = run([free], root, { expectedName: 'www.example.com' });
+    assert.deepEqual(clean.problems, []);
+    assert.equal(clean.notes, undefined);
+  });
+
+  it('rules: under a publicly trusted root a host-like commonName missing from the SAN is a CN_NOT_IN_SAN warning (BR mis-issuance)', async () => {
+    const leaf = await makeLeaf(root, { sans: ['www.example.com'], name: 'other.example.com' });
+    const pub = TrustStore.fromBundle([root.certPem]);
+    const j = judge({ chain: [leaf.der], tlsVersion: 'TLSv1.3', expectedName: 'www.example.com', now: new Date(), warnDays: 30, critDays: 7 }, pub);
+    assert.deepEqual(j.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'warning']]);
+    assert.match(j.problems[0]?.message ?? '', /publicly trusted root "names root".*revoke within 5 days \(BR 4\.9\.1\.1\)/);
+    assert.equal(j.trusted, true);
+    assert.equal(j.notes, undefined);
+  });
+
+  it('rules: an extra CA is private even beside the bundled roots; a CN copied from the SAN is neither note nor warning', async () => {
+    const leaf = await makeLeaf(root, { sans: ['www.example.com'], name: 'other.example.com' });
+    const mixed = TrustStore.fromBundle([]).withExtra(root.certPem);
+    const j = judge({ chain: [leaf.der], tlsVersion: 'TLSv1.3', expectedName: 'www.example.com', now: new Date(), warnDays: 30, critDays: 7 }, mixed);
+    assert.deepEqual(j.problems, []);
+    assert.deepEqual(j.notes?.map((n) => n.code), ['CN_NOT_IN_SAN']);
+    const copy = await makeLeaf(root, { sans: ['www.example.com'], name: 'www.example.com' });
+    const pub = judge({ chain: [copy.der], tlsVersion: 'TLSv1.3', expectedName: 'www.example.com', now: new Date(), warnDays: 30, critDays: 7 }, TrustStore.fromBundle([root.certPem]));
+    assert.deepEqual(pub.problems, []);
+    assert.equal(pub.notes, undefined);
   });
 });

@@ -52,6 +52,8 @@ email_in_dn = no
 copy_extensions = none
 default_md = sha256
 [any]
+organizationName = optional
+organizationalUnitName = optional
 commonName = supplied
 [leaf]
 basicConstraints = critical,CA:false
@@ -62,11 +64,14 @@ authorityKeyIdentifier = keyid
 subjectAltName = $ENV::SAN
 CNF
 
+# The commonName of a leaf is a copy of its first SAN (CABF 7.1.4.3); the scenario is the OU.
+first_dns() { local s=${1#DNS:}; echo "${s%%,*}"; }
+
 # leaf NAME KEYSPEC MD START END SAN KU
 leaf() {
   local name=$1 keyspec=$2 md=$3 start=$4 end=$5 san=$6 ku=$7
   mkdir -p "$name"
-  openssl req -new -newkey "$keyspec" -nodes -config ca-ext.cnf -subj "/O=certwatch interop/CN=$name.interop" \
+  openssl req -new -newkey "$keyspec" -nodes -config ca-ext.cnf -subj "/O=certwatch interop/OU=$name/CN=$(first_dns "$san")" \
     -keyout "$name/key.pem" -out "$name/req.csr" 2>/dev/null
   SAN=$san KU=$ku openssl ca -batch -config ca.cnf -extensions leaf -notext -md "$md" \
     -cert intermediate.pem -keyfile intermediate.key -startdate "$(stamp "$start")" -enddate "$(stamp "$end")" \
@@ -82,7 +87,7 @@ leaf wronghost rsa:2048 sha256 "-1 day" "+200 days" "DNS:wrong.example.net" "$rs
 leaf weak rsa:1024 sha1 "-1 day" "+200 days" "$good_san" "$rsa_ku"
 # `-newkey ec` needs its curve as -pkeyopt, which leaf() cannot pass: issue the ECDSA leaf by hand.
 mkdir -p ecdsa
-openssl req -new -config ca-ext.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=certwatch interop/CN=ecdsa.interop" \
+openssl req -new -config ca-ext.cnf -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/O=certwatch interop/OU=ecdsa/CN=$(first_dns "$good_san")" \
   -keyout ecdsa/key.pem -out ecdsa/req.csr 2>/dev/null
 SAN=$good_san KU=digitalSignature openssl ca -batch -config ca.cnf -extensions leaf -notext -md sha256 \
   -cert intermediate.pem -keyfile intermediate.key -startdate "$(stamp "-1 day")" -enddate "$(stamp "+200 days")" \
@@ -96,7 +101,7 @@ cp valid/leaf.pem incomplete/served.pem
 
 # Self-signed: its own issuer, nothing else sent.
 mkdir -p selfsigned
-openssl req -x509 -config ca-ext.cnf -newkey rsa:2048 -nodes -sha256 -days 200 -subj "/O=certwatch interop/CN=selfsigned.interop" \
+openssl req -x509 -config ca-ext.cnf -newkey rsa:2048 -nodes -sha256 -days 200 -subj "/O=certwatch interop/OU=selfsigned/CN=$(first_dns "$good_san")" \
   -addext "subjectAltName=$good_san" -addext "basicConstraints=critical,CA:false" \
   -keyout selfsigned/key.pem -out selfsigned/leaf.pem 2>/dev/null
 cp selfsigned/leaf.pem selfsigned/served.pem

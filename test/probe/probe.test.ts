@@ -5,9 +5,12 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import { TrustStore } from '../../src/cert/trust.ts';
+import { HttpClient } from '../../src/net/http-client.ts';
 import { Prober, type Address, type ProbeOptions, type Resolver } from '../../src/probe/probe.ts';
 import type { ProbeResult } from '../../src/probe/result.ts';
 import { parseTarget } from '../../src/probe/target.ts';
+import { Revocation } from '../../src/revocation/index.ts';
+import { createAddressPolicy } from '../../src/security/address-policy.ts';
 import { startFakeServer, startTlsServer, type FakeServer, type FakeTls } from '../helpers/fake-server.ts';
 import { creds, makeCa, makeLeaf, testPki, type Issued } from '../helpers/pki.ts';
 
@@ -99,6 +102,26 @@ describe('probe over implicit TLS', async () => {
     });
     assert.equal(again.trusted, true);
     assert.deepEqual(again.problems, []);
+  });
+
+  it('probe: a private CA leaf whose commonName is not in its SAN is ok with a CN_NOT_IN_SAN note; under a public root it is a warning', async () => {
+    const leaf = await makeLeaf(pki.inter, { name: 'valid.interop', sans: ['localhost', '127.0.0.1'] });
+    const port = await serve(creds(leaf, pki.inter));
+    const r = await probeOne(prober, port);
+    assert.equal(r.status, 'ok');
+    assert.deepEqual(r.problems, []);
+    assert.deepEqual(r.notes?.map((n) => n.code), ['CN_NOT_IN_SAN']);
+    assert.match(r.notes?.[0]?.message ?? '', /commonName "valid\.interop".*is a private one/);
+    // The same chain when its root is one of the bundled (public) roots: a BR mis-issuance.
+    const pub = await probeOne(prober, port, { trust: TrustStore.fromBundle([pki.root.certPem]) });
+    assert.equal(pub.status, 'warning');
+    assert.deepEqual(pub.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'warning']]);
+    assert.deepEqual(pub.notes, []);
+    // Revocation (on by default in the bot) judges through its own service: the note survives it.
+    const http = new HttpClient({ addressPolicy: createAddressPolicy({}) });
+    const withRevocation = await probeOne(new Prober({ trust, resolve: loopback4, revocation: new Revocation({ http }) }), port);
+    assert.equal(withRevocation.status, 'ok');
+    assert.deepEqual(withRevocation.notes?.map((n) => n.code), ['CN_NOT_IN_SAN']);
   });
 
   it('probe: reports LEGACY_TLS for a server that only speaks TLS 1.0', async (t) => {

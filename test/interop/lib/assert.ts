@@ -3,7 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CheckResult } from './certwatch.ts';
-import { certFiles, expectedChainLength, expectedProblems, toleratedProblems, type Ctx, type Endpoint } from './context.ts';
+import { certFiles, expectedChainLength, expectedProblems, expectedTrusted, toleratedProblems, type Ctx, type Endpoint } from './context.ts';
 import { normalizeFingerprint, type Witness } from './openssl.ts';
 
 /** Everything wrong with one endpoint's result; empty means it passed. */
@@ -21,6 +21,10 @@ export function judgeEndpoint(ctx: Ctx, e: Endpoint, r: CheckResult | undefined,
   for (const c of codes) if (!want.includes(c) && !tolerated.includes(c)) failures.push(`unexpected problem ${c}`);
   const wantOk = want.length === 0;
   if (wantOk !== (r.status === 'ok')) failures.push(`status ${r.status}, expected ${wantOk ? 'ok' : 'warning or critical'}`);
+  const trusted = expectedTrusted[e.scenario];
+  if (trusted !== undefined && r.trusted !== trusted) failures.push(`trusted ${String(r.trusted)}, expected ${trusted}`);
+  // certs.sh issues well-formed leaves (CN copied from the SAN, no client certificate asked): no notes.
+  for (const n of r.notes ?? []) failures.push(`unexpected note ${n.code}: ${n.message}`);
 
   const cert = r.certificate;
   if (!cert) return [...failures, 'no certificate in the result'];

@@ -9,9 +9,11 @@ export interface CheckResult {
   address: string | null;
   status: string;
   problems: { code: string; severity: string; message: string }[];
+  notes?: { code: string; message: string }[];
   error: { code: string; message: string } | null;
   certificate: { notAfter: string; fingerprint256: string } | null;
   chain: unknown[];
+  trusted: boolean | null;
 }
 
 export function targetOf(e: Endpoint): string {

@@ -28,6 +28,21 @@ export const toleratedProblems: Partial<Record<Scenario, readonly string[]>> = {
   expired: ['UNTRUSTED'],
 };
 
+/**
+ * `trusted` where the scenario decides it (a path to the root that every rule accepts; the
+ * leaf's own dates and name are separate findings, so expired stays open). Clients refuse a
+ * path relying on a SHA-1 signature or an RSA-1024 key, so weak is not trusted.
+ */
+export const expectedTrusted: Partial<Record<Scenario, boolean>> = {
+  valid: true,
+  ecdsa: true,
+  soon: true,
+  wronghost: true,
+  incomplete: false,
+  selfsigned: false,
+  weak: false,
+};
+
 /** Certificates a scenario's server sends. */
 export const expectedChainLength: Record<Scenario, number> = {
   valid: 2,
