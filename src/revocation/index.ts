@@ -51,6 +51,7 @@ export class Revocation {
   readonly ocsp: ExpiringCache<OcspVerdict>;
   readonly aia: ExpiringCache<Buffer>;
   private readonly http: HttpClient;
+  private readonly fields = new WeakMap<Cert, RevocationFields | null>();
   private readonly now: () => number;
 
   constructor(o: RevocationOptions) {
@@ -94,7 +95,7 @@ export class Revocation {
     let failure = '';
     for (let depth = 0; depth < maxAiaDepth; depth++) {
       if (issuerOf(cur, pool, r.trust) !== null || cur.selfSigned) break;
-      const urls = httpOnly(revocationFields(cur.der)?.caIssuerUrls ?? []);
+      const urls = httpOnly(this.fieldsOf(cur)?.caIssuerUrls ?? []);
       if (urls.length === 0) {
         failure = `"${cur.label}" names no http caIssuers URL (AIA)`;
         break;
@@ -150,8 +151,8 @@ export class Revocation {
    * source that cannot answer passes to the next; REVOCATION_UNKNOWN only when none answers.
    */
   private async check(cert: Cert, issuer: Cert, staple: Buffer | null, role: 'leaf' | 'intermediate', r: RevocationInput): Promise<Finding[]> {
-    const fields = revocationFields(cert.der);
-    const issuerFields = revocationFields(issuer.der);
+    const fields = this.fieldsOf(cert);
+    const issuerFields = this.fieldsOf(issuer);
     if (fields === null || issuerFields === null) return [];
     const out: Finding[] = [];
     const subject: OcspSubject = { cert: fields, issuer: issuerFields, issuerX509: issuer.x509 };
@@ -197,6 +198,16 @@ export class Revocation {
     }
     if (failures.length > 0) out.push(unknown(`revocation of ${who} could not be checked: ${failures.join('; ')}`));
     return out;
+  }
+
+  /** Read once per certificate object: the trust store's cache hands the same objects to every probe. */
+  private fieldsOf(c: Cert): RevocationFields | null {
+    let f = this.fields.get(c);
+    if (f === undefined) {
+      f = revocationFields(c.der);
+      this.fields.set(c, f);
+    }
+    return f;
   }
 
   private askResponder(url: string, s: OcspSubject, issuer: RevocationFields, signal: AbortSignal | undefined): Promise<OcspVerdict> {
