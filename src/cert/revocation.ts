@@ -18,6 +18,9 @@ export interface RevocationFindings {
   unknown: Finding[];
 }
 
+/** What the CRLs of a set say about one certificate. */
+export type CrlStatus = { kind: 'revoked' | 'unknown'; finding: Finding } | { kind: 'good' | 'none' };
+
 /** The CRLs of one judge call, read once, with signature checks memoized per issuer. */
 export class CrlSet {
   private readonly crls: Array<{ n: number; crl: ParsedCrl }> = [];
@@ -42,31 +45,40 @@ export class CrlSet {
     const out: RevocationFindings = { revoked: [], unknown: [] };
     const issuers = [...certs.slice(1), anchor];
     certs.forEach((cert, i) => {
-      const issuer = issuers[i]!;
-      const name = who(cert, i === 0 ? 'leaf' : 'intermediate');
-      const problems: string[] = [];
-      let usable = 0;
-      for (const { n, crl } of this.crls) {
-        if (crl.issuerId !== cert.issuerId || !covers(crl, cert)) continue;
-        const why = this.unusable(crl, issuer, now);
-        if (why !== null) {
-          const listed = crl.revoked.get(serialKey(cert.parsed.serial));
-          problems.push(`CRL ${n} from "${issuer.label}" ${why}${listed === undefined ? '' : ` (it lists the certificate as revoked on ${day(listed.date)}, which is not relied on)`}`);
-          continue;
-        }
-        usable++;
-        const entry = crl.revoked.get(serialKey(cert.parsed.serial));
-        if (entry !== undefined) {
-          const reason = entry.reason === null ? '' : `, reason ${entry.reason}`;
-          out.revoked.push({ code: 'REVOKED', message: `${name} (serial ${cert.x509.serialNumber}) was revoked on ${day(entry.date)}${reason}, per the CRL of "${issuer.label}" issued ${day(crl.thisUpdate)}` });
-          return;
-        }
-      }
-      if (usable === 0 && problems.length > 0) {
-        out.unknown.push({ code: 'REVOCATION_UNKNOWN', message: `revocation status of ${name} is unknown: ${problems.join('; ')}` });
-      }
+      const s = this.status(cert, issuers[i]!, i === 0 ? 'leaf' : 'intermediate', now);
+      if (s.kind === 'revoked') out.revoked.push(s.finding);
+      else if (s.kind === 'unknown') out.unknown.push(s.finding);
     });
     return out;
+  }
+
+  /**
+   * One certificate against the CRLs of `issuer`: revoked, good (a usable CRL covers it and does
+   * not list it), unknown (only unusable CRLs cover it) or none (no CRL here covers it), so that
+   * a caller checking certificate by certificate knows when to try another source.
+   */
+  status(cert: Cert, issuer: Cert, role: 'leaf' | 'intermediate', now: Date): CrlStatus {
+    const name = who(cert, role);
+    const problems: string[] = [];
+    let usable = 0;
+    for (const { n, crl } of this.crls) {
+      if (crl.issuerId !== cert.issuerId || !covers(crl, cert)) continue;
+      const why = this.unusable(crl, issuer, now);
+      if (why !== null) {
+        const listed = crl.revoked.get(serialKey(cert.parsed.serial));
+        problems.push(`CRL ${n} from "${issuer.label}" ${why}${listed === undefined ? '' : ` (it lists the certificate as revoked on ${day(listed.date)}, which is not relied on)`}`);
+        continue;
+      }
+      usable++;
+      const entry = crl.revoked.get(serialKey(cert.parsed.serial));
+      if (entry !== undefined) {
+        const reason = entry.reason === null ? '' : `, reason ${entry.reason}`;
+        return { kind: 'revoked', finding: { code: 'REVOKED', message: `${name} (serial ${cert.x509.serialNumber}) was revoked on ${day(entry.date)}${reason}, per the CRL of "${issuer.label}" issued ${day(crl.thisUpdate)}` } };
+      }
+    }
+    if (usable > 0) return { kind: 'good' };
+    if (problems.length > 0) return { kind: 'unknown', finding: { code: 'REVOCATION_UNKNOWN', message: `revocation status of ${name} is unknown: ${problems.join('; ')}` } };
+    return { kind: 'none' };
   }
 
   /** Why `crl` cannot be relied on for certificates of `issuer` at `now` (RFC 5280 section 6.3.3), or null. */

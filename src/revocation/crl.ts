@@ -1,6 +1,10 @@
-// Fetching CRLs (RFC 5280 section 5) for the judge, which verifies them (signature, issuer,
-// times, CRLNumber: src/cert). Here only what caching needs is read: nextUpdate.
+// Fetching CRLs (RFC 5280 section 5). They are verified by src/cert's CrlSet (signature,
+// issuer, times, CRLNumber, scope: the code the judge uses for its `crls` input); here only
+// what caching needs is read (nextUpdate), and the parsed set is kept with the DER so that a
+// run over 10,000 targets parses each CRL and checks its signature once, not once per probe.
 import { children, content, readTlv } from '../cert/der.ts';
+import type { Cert } from '../cert/info.ts';
+import { CrlSet, type CrlStatus } from '../cert/revocation.ts';
 import { FetchError, type HttpClient } from '../net/http-client.ts';
 import type { Expiring } from './cache.ts';
 
@@ -11,14 +15,41 @@ const staleRetryMs = 15 * 60_000;
 /** Longest a CRL is kept even when its nextUpdate is further away. */
 const maxKeepMs = 24 * 3_600_000;
 
+/** Issuers remembered per CRL: CrlSet memoizes signature checks per issuer object. */
+const maxIssuers = 4;
+
+/** A fetched CRL, parsed once, with its signature checks memoized per issuer. */
+export class FetchedCrl {
+  readonly der: Buffer;
+  private readonly set: CrlSet;
+  /** One issuer object per certificate fingerprint: trust stores derived per target hold copies. */
+  private readonly issuers = new Map<string, Cert>();
+
+  constructor(der: Buffer) {
+    this.der = der;
+    this.set = new CrlSet([der]);
+  }
+
+  /** What this CRL says about `cert`, issued by `issuer`. */
+  status(cert: Cert, issuer: Cert, role: 'leaf' | 'intermediate', now: Date): CrlStatus {
+    const fp = issuer.x509.fingerprint256;
+    const known = this.issuers.get(fp);
+    if (known !== undefined) return this.set.status(cert, known, role, now);
+    // Past a few issuers (a CRL URL shared by unrelated CAs) a throwaway set keeps memory bounded.
+    if (this.issuers.size >= maxIssuers) return new CrlSet([this.der]).status(cert, issuer, role, now);
+    this.issuers.set(fp, issuer);
+    return this.set.status(cert, issuer, role, now);
+  }
+}
+
 /** Fetches the CRL at `url` and says until when it may be reused. */
-export async function fetchCrl(client: HttpClient, url: string, now: number, signal?: AbortSignal): Promise<Expiring<Buffer>> {
+export async function fetchCrl(client: HttpClient, url: string, now: number, signal?: AbortSignal): Promise<Expiring<FetchedCrl>> {
   const res = await client.fetch(url, { maxBytes: maxCrlBytes, accept: 'application/pkix-crl', ...(signal === undefined ? {} : { signal }) });
   const der = pemOrDer(res.body);
   const next = crlNextUpdate(der);
   if (next === undefined) throw new FetchError('NETWORK', res.url, `${url} did not serve a CRL (${res.body.length} bytes that are not a DER CertificateList)`);
   const until = next === null || next.getTime() <= now ? now + staleRetryMs : Math.min(next.getTime(), now + maxKeepMs);
-  return { value: der, expiresAt: until };
+  return { value: new FetchedCrl(der), expiresAt: until };
 }
 
 /** Some CAs serve PEM despite RFC 5280 4.2.1.13's DER; accept both. */

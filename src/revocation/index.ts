@@ -2,9 +2,11 @@
 // (CRLs by URL, OCSP answers by issuer key and serial, caIssuers certificates by URL) let a
 // run over 10,000 targets sharing a few CAs fetch each CRL once. It wraps the judge: AIA
 // completion of a chain the server sent incomplete (CHAIN_INCOMPLETE versus UNTRUSTED), then
-// revocation of every certificate on the path from a stapled OCSP response, CRLs (verified by
-// the judge) or an OCSP responder. A fetch that fails, a stale CRL or a bad response is a
-// REVOCATION_UNKNOWN warning: only verified, fresh data ever yields REVOKED.
+// revocation of every certificate on the path, each from the best source it has: a stapled
+// OCSP response, else its CRLs (verified by src/cert's CrlSet), else its OCSP responder. A
+// fetch that fails, a stale CRL or a bad response is a REVOCATION_UNKNOWN warning: only
+// verified, fresh data ever yields REVOKED. The chain is judged once (twice only when AIA
+// completed it).
 import { createHash } from 'node:crypto';
 import type { Cert } from '../cert/info.ts';
 import { judge } from '../cert/judge.ts';
@@ -13,7 +15,7 @@ import type { Judgement, JudgeInput, Problem, Severity } from '../cert/types.ts'
 import { clip, FetchError, type HttpClient } from '../net/http-client.ts';
 import { ExpiringCache } from './cache.ts';
 import { httpOnly, revocationFields, type RevocationFields } from './cert-fields.ts';
-import { fetchCrl } from './crl.ts';
+import { fetchCrl, type FetchedCrl } from './crl.ts';
 import { ocspRequest, staleness, verifyOcspResponse, type OcspSubject, type OcspVerdict } from './ocsp.ts';
 
 /** Settings of the service. */
@@ -45,17 +47,18 @@ type Finding = Problem;
 
 /** Shared revocation and AIA state; `judge()` is what probes call instead of the plain judge. */
 export class Revocation {
-  readonly crls: ExpiringCache<Buffer>;
+  readonly crls: ExpiringCache<FetchedCrl>;
   readonly ocsp: ExpiringCache<OcspVerdict>;
   readonly aia: ExpiringCache<Buffer>;
   private readonly http: HttpClient;
+  private readonly fields = new WeakMap<Cert, RevocationFields | null>();
   private readonly now: () => number;
 
   constructor(o: RevocationOptions) {
     this.http = o.http;
     this.now = o.now ?? Date.now;
     const c = { now: this.now, ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }) };
-    this.crls = new ExpiringCache<Buffer>(c);
+    this.crls = new ExpiringCache<FetchedCrl>(c);
     this.ocsp = new ExpiringCache<OcspVerdict>(c);
     this.aia = new ExpiringCache<Buffer>(c);
   }
@@ -73,16 +76,11 @@ export class Revocation {
       problems = problems.map((p) => (p.code === 'CHAIN_INCOMPLETE' ? done.explain(p) : p));
     }
     const path = walk(pool, r.trust);
-    const crls: Buffer[] = [];
+    const severity: Severity = r.judge.revocationPolicy === 'hard-fail' ? 'critical' : 'warning';
     for (let i = 0; i < path.length; i++) {
       const [cert, issuer] = path[i]!;
-      await this.check(cert, issuer, i === 0 ? r.staple : null, r, crls, findings);
-    }
-    if (crls.length > 0) {
-      // The judge verifies the CRLs (signature, issuer, times) and reports REVOKED from them.
-      const extra: { crls: readonly Buffer[] } = { crls };
-      const withCrls = judge({ ...r.judge, chain: pool.map((c) => c.der), ...extra }, r.trust);
-      for (const p of withCrls.problems) if (p.code === 'REVOKED' || p.code === 'REVOCATION_UNKNOWN') findings.push(p);
+      const f = await this.check(cert, issuer, i === 0 ? r.staple : null, i === 0 ? 'leaf' : 'intermediate', r);
+      for (const p of f) findings.push(p.code === 'REVOCATION_UNKNOWN' ? { ...p, severity } : p);
     }
     const merged = mergeByCode([...problems, ...findings]);
     const revoked = merged.some((p) => p.code === 'REVOKED');
@@ -97,7 +95,7 @@ export class Revocation {
     let failure = '';
     for (let depth = 0; depth < maxAiaDepth; depth++) {
       if (issuerOf(cur, pool, r.trust) !== null || cur.selfSigned) break;
-      const urls = httpOnly(revocationFields(cur.der)?.caIssuerUrls ?? []);
+      const urls = httpOnly(this.fieldsOf(cur)?.caIssuerUrls ?? []);
       if (urls.length === 0) {
         failure = `"${cur.label}" names no http caIssuers URL (AIA)`;
         break;
@@ -147,11 +145,16 @@ export class Revocation {
     return res.body;
   }
 
-  /** Revocation of `cert` (issued by `issuer`): staple, then CRL, then OCSP responder. */
-  private async check(cert: Cert, issuer: Cert, staple: Buffer | null, r: RevocationInput, crls: Buffer[], out: Finding[]): Promise<void> {
-    const fields = revocationFields(cert.der);
-    const issuerFields = revocationFields(issuer.der);
-    if (fields === null || issuerFields === null) return;
+  /**
+   * Revocation of `cert` (issued by `issuer`) from its best source: a fresh verified staple,
+   * else the first of its CRLs that covers it and can be used, else its OCSP responder. A
+   * source that cannot answer passes to the next; REVOCATION_UNKNOWN only when none answers.
+   */
+  private async check(cert: Cert, issuer: Cert, staple: Buffer | null, role: 'leaf' | 'intermediate', r: RevocationInput): Promise<Finding[]> {
+    const fields = this.fieldsOf(cert);
+    const issuerFields = this.fieldsOf(issuer);
+    if (fields === null || issuerFields === null) return [];
+    const out: Finding[] = [];
     const subject: OcspSubject = { cert: fields, issuer: issuerFields, issuerX509: issuer.x509 };
     const now = r.judge.now;
     const who = `certificate "${cert.label}"`;
@@ -160,19 +163,27 @@ export class Revocation {
       const stale = v.ok ? staleness(v, now) : null;
       if (v.ok && stale === null && v.status !== 'unknown') {
         if (v.status === 'revoked') out.push(revokedFinding(who, v.revokedAt, v.reason, 'the stapled OCSP response'));
-        return;
+        return out;
       }
       const why = !v.ok ? v.why : stale ?? 'it says the status is unknown';
       out.push({ code: 'STAPLE_INVALID', severity: 'warning', message: `the server staples an OCSP response for ${who} that cannot be used: ${why}` });
     }
     const failures: string[] = [];
     for (const url of httpOnly(fields.crlUrls)) {
+      let crl: FetchedCrl;
       try {
-        crls.push(await this.crls.get(url, () => fetchCrl(this.http, url, this.now(), r.signal)));
-        return;
+        crl = await this.crls.get(url, () => fetchCrl(this.http, url, this.now(), r.signal));
       } catch (err) {
         failures.push(`CRL ${describe(err)}`);
+        continue;
       }
+      const s = crl.status(cert, issuer, role, now);
+      if (s.kind === 'revoked') {
+        out.push({ code: 'REVOKED', severity: 'critical', message: `${s.finding.message} (${clip(url)})` });
+        return out;
+      }
+      if (s.kind === 'good') return out;
+      failures.push(s.kind === 'unknown' ? `the CRL at ${clip(url)}: ${s.finding.message}` : `the CRL at ${clip(url)} is not from the issuer of ${who} or does not cover it`);
     }
     const ocspUrl = httpOnly(fields.ocspUrls)[0];
     if (ocspUrl !== undefined) {
@@ -181,11 +192,22 @@ export class Revocation {
       if (v.ok && stale === null) {
         if (v.status === 'revoked') out.push(revokedFinding(who, v.revokedAt, v.reason, `OCSP responder ${clip(ocspUrl)}`));
         else if (v.status === 'unknown') out.push(unknown(`the OCSP responder ${clip(ocspUrl)} does not know ${who}`));
-        return;
+        return out;
       }
       failures.push(`OCSP ${clip(ocspUrl)}: ${!v.ok ? v.why : `the response is stale: ${stale}`}`);
     }
     if (failures.length > 0) out.push(unknown(`revocation of ${who} could not be checked: ${failures.join('; ')}`));
+    return out;
+  }
+
+  /** Read once per certificate object: the trust store's cache hands the same objects to every probe. */
+  private fieldsOf(c: Cert): RevocationFields | null {
+    let f = this.fields.get(c);
+    if (f === undefined) {
+      f = revocationFields(c.der);
+      this.fields.set(c, f);
+    }
+    return f;
   }
 
   private askResponder(url: string, s: OcspSubject, issuer: RevocationFields, signal: AbortSignal | undefined): Promise<OcspVerdict> {
@@ -215,7 +237,7 @@ function unknown(message: string): Finding {
 }
 
 function describe(err: unknown): string {
-  if (err instanceof FetchError) return `${err.code}: ${err.message}`;
+  if (err instanceof FetchError) return err.code === 'BLOCKED' ? `BLOCKED (blocked by the address policy, never contacted): ${err.message}` : `${err.code}: ${err.message}`;
   return err instanceof Error ? err.message : String(err);
 }
 

@@ -65,13 +65,19 @@ export interface RevocationPki {
   revoked: Made;
   /** A leaf whose AIA caIssuers URL serves a certificate that did not sign it. */
   wrongAia: Made;
+  /** Leaves with a CRL distribution point (`/crl`) and no OCSP URL; `crlRevoked` is listed by `crl()`s callers. */
+  crlGood: Made;
+  crlRevoked: Made;
+  /** What `/crl` serves (null: 404); tests set it. */
+  crlBody: { current: Buffer | null };
   base: string;
   hits: Map<string, number>;
   /** Override a path's handler (e.g. slow, oversized, redirecting). */
   routes: Map<string, (req: IncomingMessage, res: ServerResponse) => void>;
   /** An OCSP response made by openssl for `cert` (issued by the intermediate), valid `minutes`. */
   ocspFor: (cert: Made, minutes?: number) => Buffer;
-  crl: (revoked: Made[], nextUpdateMs: number) => Promise<Buffer>;
+  /** A CRL of the intermediate listing `revoked` (keyCompromise, a day ago), with a CRLNumber; `signer` forges it with another key. */
+  crl: (revoked: Made[], nextUpdateMs: number, o?: { signer?: CryptoKey }) => Promise<Buffer>;
   close: () => Promise<void>;
 }
 
@@ -95,9 +101,17 @@ export async function revocationPki(): Promise<RevocationPki> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const root = await make({ name: 'revocation test root', issuer: null, ca: true });
   const inter = await make({ name: 'revocation test intermediate', issuer: root, ca: true, base, ocsp: false });
-  const good = await make({ name: 'good.revoke.test', issuer: inter, ca: false, base });
-  const revoked = await make({ name: 'revoked.revoke.test', issuer: inter, ca: false, base });
+  // These two list the CRL too; `/crl` answers 404 until a test sets `crlBody`, so the responder decides.
+  const good = await make({ name: 'good.revoke.test', issuer: inter, ca: false, base, crlPath: '/crl' });
+  const revoked = await make({ name: 'revoked.revoke.test', issuer: inter, ca: false, base, crlPath: '/crl' });
   const wrongAia = await make({ name: 'wrong-aia.revoke.test', issuer: inter, ca: false, base: `${base}/wrong` });
+  const crlGood = await make({ name: 'crl-good.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
+  const crlRevoked = await make({ name: 'crl-revoked.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
+  const crlBody: { current: Buffer | null } = { current: null };
+  routes.set('/crl', (_req, res) => {
+    if (crlBody.current === null) res.writeHead(404).end();
+    else res.writeHead(200, { 'content-type': 'application/pkix-crl' }).end(crlBody.current);
+  });
   writeFileSync(join(dir, 'inter.pem'), inter.pem);
   writeFileSync(join(dir, 'inter.key'), inter.keyPem);
   const exp = '301231000000Z';
@@ -137,14 +151,17 @@ export async function revocationPki(): Promise<RevocationPki> {
       res.writeHead(400).end();
     }
   });
-  const crl = async (list: Made[], nextUpdateMs: number): Promise<Buffer> => {
+  let crlNumber = 1;
+  const crl = async (list: Made[], nextUpdateMs: number, o: { signer?: CryptoKey } = {}): Promise<Buffer> => {
     const c = await x509.X509CrlGenerator.create({
       issuer: inter.cert.subject,
-      thisUpdate: new Date(Date.now() - 60_000),
+      thisUpdate: new Date(Date.now() - 60_000 + Math.min(0, nextUpdateMs)),
       nextUpdate: new Date(Date.now() + nextUpdateMs),
       entries: list.map((m) => ({ serialNumber: m.serialHex, revocationDate: new Date(Date.now() - DAY), reason: x509.X509CrlReason.keyCompromise })),
       signingAlgorithm: alg,
-      signingKey: inter.keys.privateKey,
+      signingKey: o.signer ?? inter.keys.privateKey,
+      // RFC 5280 5.2.3: conforming CRLs carry a CRLNumber, and certwatch uses no CRL without one.
+      extensions: [new x509.Extension('2.5.29.20', false, Buffer.from([0x02, 0x01, crlNumber++ & 0x7f]))],
     });
     return Buffer.from(c.rawData);
   };
@@ -154,6 +171,9 @@ export async function revocationPki(): Promise<RevocationPki> {
     good,
     revoked,
     wrongAia,
+    crlGood,
+    crlRevoked,
+    crlBody,
     base,
     hits,
     routes,

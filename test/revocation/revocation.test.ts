@@ -122,3 +122,57 @@ test('aia: when the fetched intermediate leads to no trusted CA the finding is U
   assert.ok(j.problems.some((x) => x.code === 'UNTRUSTED'), JSON.stringify(j.problems));
   assert.ok(!j.problems.some((x) => x.code === 'CHAIN_INCOMPLETE'));
 });
+
+test('order: a stale CRL does not stop the check: the OCSP responder then finds the certificate revoked', async () => {
+  pki.crlBody.current = await pki.crl([], -3_600_000);
+  try {
+    const j = await service().judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    assert.match(j.problems.find((x) => x.code === 'REVOKED')?.message ?? '', /OCSP responder/, JSON.stringify(j.problems));
+    assert.ok(!j.problems.some((x) => x.code === 'REVOCATION_UNKNOWN'));
+  } finally {
+    pki.crlBody.current = null;
+  }
+});
+
+test('order: a fresh CRL covering the certificate answers, and the responder is not asked', async () => {
+  pki.crlBody.current = await pki.crl([pki.revoked], 3_600_000);
+  const before = pki.hits.get('/ocsp') ?? 0;
+  try {
+    const j = await service().judge({ judge: input([pki.revoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    assert.match(j.problems.find((x) => x.code === 'REVOKED')?.message ?? '', /per the CRL of "revocation test intermediate".*\/crl\)/);
+    assert.equal(pki.hits.get('/ocsp') ?? 0, before);
+  } finally {
+    pki.crlBody.current = null;
+  }
+});
+
+for (const [name, handler, code] of [
+  ['oversized', (_q: unknown, res: import('node:http').ServerResponse) => res.writeHead(200).end(Buffer.alloc(9 * 1024 * 1024)), /TOO_LARGE/],
+  ['slow', () => {}, /TIMEOUT/],
+  ['redirecting in a loop', (_q: unknown, res: import('node:http').ServerResponse) => res.writeHead(302, { location: '/crl' }).end(), /TOO_MANY_REDIRECTS/],
+] as const) {
+  test(`crl: an ${name} CRL answer for a leaf with only a CRL is REVOCATION_UNKNOWN, never REVOKED`, async () => {
+    const saved = pki.routes.get('/crl')!;
+    pki.routes.set('/crl', handler);
+    try {
+      const j = await service(loopbackOnly, 500).judge({ judge: input([pki.crlRevoked.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+      const p = j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN');
+      assert.equal(p?.severity, 'warning');
+      assert.match(p?.message ?? '', code);
+      assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+    } finally {
+      pki.routes.set('/crl', saved);
+    }
+  });
+}
+
+test('policy: hard-fail makes an unusable CRL critical, still never REVOKED', async () => {
+  pki.crlBody.current = await pki.crl([pki.crlRevoked], -3_600_000);
+  try {
+    const j = await service().judge({ judge: { ...input([pki.crlRevoked.der, pki.inter.der], 'revoke.test'), revocationPolicy: 'hard-fail' }, trust, staple: null });
+    assert.equal(j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN')?.severity, 'critical');
+    assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+  } finally {
+    pki.crlBody.current = null;
+  }
+});
