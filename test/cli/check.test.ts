@@ -209,6 +209,14 @@ describe('certwatch check against loopback servers', () => {
     assert.equal(code, 3);
   });
 
+  it('-f: a list of 150,000 lines loads (it used to overflow the stack past 130,000) and duplicates collapse', async () => {
+    const list = join(dir, 'huge.txt');
+    await writeFile(list, `${Array.from({ length: 150_000 }, (_, i) => (i % 2 === 0 ? at(valid) : `${at(valid)}  # again`)).join('\n')}\n`);
+    const { code, results } = await runJson('-f', list, '--servername', 'localhost');
+    assert.equal(results.length, 1);
+    assert.equal(code, 0);
+  });
+
   it('-f: a bad line after thousands of good ones stops the run before any probe', async () => {
     const list = join(dir, 'late-typo.txt');
     const good = Array.from({ length: 5000 }, () => at(silent));
