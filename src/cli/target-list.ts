@@ -67,6 +67,7 @@ export async function* streamTargetList(path: string, stdin: Readable): AsyncGen
       partial = '';
       start = nl + 1;
       lineNo++;
+      if (Buffer.byteLength(raw) > maxLineBytes) throw new UsageError(`-f ${name}:${lineNo}: line longer than ${maxLineBytes} bytes`);
       const listed = listedLine(raw.endsWith('\r') ? raw.slice(0, -1) : raw, name, lineNo);
       if (listed !== null) yield listed;
     }

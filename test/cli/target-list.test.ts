@@ -98,6 +98,13 @@ describe('cli target lists', () => {
     assert.ok(produced <= 4 * 65536, `read ${produced} bytes`);
   });
 
+  it('-f: an overlong complete line inside one read is refused too, naming its line', async () => {
+    const text = `a.example\n${'b'.repeat(maxLineBytes + 1)}\nc.example\n`;
+    await assert.rejects(readTargetList('-', Readable.from([Buffer.from(text)])), {
+      message: `-f stdin:2: line longer than ${maxLineBytes} bytes`,
+    });
+  });
+
   it('-f: streams a list of 200,000 lines (the old reader overflowed the stack past 130,000)', async () => {
     const path = join(dir, 'many.txt');
     await writeFile(path, Array.from({ length: 200_000 }, (_, i) => `h${i}.example:${1 + (i % 60000)}`).join('\n'));
