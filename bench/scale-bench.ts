@@ -31,7 +31,7 @@ import { openStore } from '../src/store/index.ts';
 import type { BenchServers } from './servers.ts';
 
 const BIG_CHANNEL = 1000; // targets in the one channel `list` is measured on
-const SEED_BATCH = 1000;
+const SEED_BATCH = 5000;
 const MB = 1024 * 1024;
 const self = new URL(import.meta.url).pathname;
 
@@ -77,6 +77,8 @@ interface RunRow {
   sampledPeakMb: number;
   /** Peak V8 heap committed (heapTotal); the rest of RSS is native (OpenSSL, SQLite, code). */
   heapPeakMb: number;
+  /** Probes/s in each tenth of the run. */
+  tenths: number[];
 }
 
 /** Child: starts the bot on the seeded store, one scheduled run, then `list`. */
@@ -92,6 +94,22 @@ async function runChild(dir: string, concurrency: number): Promise<RunRow> {
   const config = parseConfig({ STORE_URL: storeUrl(dir), ALLOW_PRIVATE_TARGETS: 'true', CHECK_CONCURRENCY: String(concurrency), CHECK_JITTER_MS: '0', PROBE_TIMEOUT_MS: '20000', CONSOLE: 'off', LOG_LEVEL: 'silent' });
   const bot = await startBot(config, { trust: TrustStore.fromPem([]), console: false, schedule: false, log: createLogger({ level: 'silent' }) });
   try {
+    // Rate per tenth of the run: flat tenths mean the cost per target does not grow with the
+    // number of targets already checked (within one run, free of between-run machine noise).
+    const total = (await bot.store.repo.targetIds()).length;
+    const tenths: number[] = [];
+    let done = 0;
+    let mark = performance.now();
+    const check = bot.monitor.checkStored.bind(bot.monitor);
+    bot.monitor.checkStored = async (record) => {
+      const latest = await check(record);
+      if (++done % Math.max(1, Math.floor(total / 10)) === 0 && tenths.length < 10) {
+        const now = performance.now();
+        tenths.push(Math.round((Math.floor(total / 10) / (now - mark)) * 1000));
+        mark = now;
+      }
+      return latest;
+    };
     const report = await bot.scheduler.tick('scheduled');
     const gc = (globalThis as { gc?: () => void }).gc;
     if (gc !== undefined) {
@@ -122,6 +140,7 @@ async function runChild(dir: string, concurrency: number): Promise<RunRow> {
       peakRssMb: Math.round((process.resourceUsage().maxRSS * 1024) / MB),
       sampledPeakMb: Math.round(sampled / MB),
       heapPeakMb: Math.round(heapPeak / MB),
+      tenths,
     };
   } finally {
     await bot.stop();
@@ -200,6 +219,7 @@ async function parent(): Promise<void> {
             `${row.failed} threw, ${row.errors} not ok, list(${BIG_CHANNEL}-target channel) ${row.listMs} ms (${row.listLines} lines), ` +
             `peak RSS ${row.peakRssMb} MB (sampled ${row.sampledPeakMb} MB, V8 heap ${row.heapPeakMb} MB), seeding ${(row.seedMs / 1000).toFixed(1)} s`,
         );
+        console.log(`        probes/s per tenth of the run: ${row.tenths.join(' ')}`);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
