@@ -160,10 +160,19 @@ export class Scheduler {
     const { concurrency, jitterMs } = this.o;
     const spreadMs = total === undefined ? 0 : (this.o.spreadMs ?? 0);
     const begun = this.now().getTime();
+    // A page that cannot be read (store down) ends the run, but only once the checks already
+    // started have finished: a rejected run must not leave probes behind it (noOverlap).
+    let sourceError: unknown = null;
     const worker = async (): Promise<void> => {
       for (;;) {
-        if (signal.aborted) return;
-        const next = await source.next();
+        if (signal.aborted || sourceError !== null) return;
+        let next: IteratorResult<TargetRecord>;
+        try {
+          next = await source.next();
+        } catch (err) {
+          sourceError ??= err;
+          return;
+        }
         if (next.done === true) return;
         const record = next.value;
         const index = taken++;
@@ -189,6 +198,7 @@ export class Scheduler {
     } finally {
       await source.return?.(undefined);
     }
+    if (sourceError !== null) throw sourceError;
     const report: RunReport = { reason, targets: total ?? taken, checked, failed, durationMs: Math.round(performance.now() - started) };
     this.o.log.info(report, 'run.finished');
     this.o.onRun?.(report);

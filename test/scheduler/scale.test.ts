@@ -97,3 +97,30 @@ test('scheduler: without spreadMs a run does not wait beyond the first-wave jitt
   await s.tick('scheduled');
   assert.deepEqual(sleeps, [250, 250, 250, 250]);
 });
+
+test('scheduler: a page that cannot be read fails the run only after the checks in flight have ended', async () => {
+  const store = await seeded(1200);
+  const getTargets = store.repo.getTargets.bind(store.repo);
+  let calls = 0;
+  store.repo.getTargets = async (ids) => {
+    if (++calls === 2) throw new Error('store down');
+    return getTargets(ids);
+  };
+  let running = 0;
+  let finishedAfterFailure = 0;
+  let failedAt = 0;
+  const checker = {
+    async checkStored(r: TargetRecord): Promise<LatestResults> {
+      running++;
+      await new Promise((res) => setImmediate(res));
+      running--;
+      if (calls >= 2) finishedAfterFailure++;
+      return { targetId: r.id, checkedAt: new Date(NOW).toISOString(), status: 'ok', results: [] };
+    },
+  };
+  const s = new Scheduler({ repo: store.repo, checker, log, checkSchedule: '0 */6 * * *', concurrency: 5, jitterMs: 0 });
+  await assert.rejects(s.tick('scheduled'), /store down/);
+  failedAt = running;
+  assert.equal(failedAt, 0, 'no check is still running when the run rejects');
+  assert.ok(finishedAfterFailure <= 5, `checks started after the failure: ${finishedAfterFailure}`);
+});
