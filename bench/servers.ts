@@ -1,6 +1,8 @@
 // Benchmark servers, run in a child process so that their CPU is not counted against the
-// probes measured in the parent. Sends {implicitPort, smtpPort, rootPem} over IPC, then
-// serves until the parent disconnects.
+// probes measured in the parent. Sends {implicitPort, smtpPort, implicitPorts, smtpPorts,
+// rootPem} over IPC, then serves until the parent disconnects. Each kind listens on PORTS
+// ports (the same handler): a long run spreads its connections over them, so no single
+// address:port pair runs out of ephemeral client ports (TIME_WAIT) on loopback.
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { TLSSocket, createSecureContext, createServer as createTlsServer } from 'node:tls';
 import { testPki } from '../test/helpers/pki.ts';
@@ -9,8 +11,13 @@ import { testPki } from '../test/helpers/pki.ts';
 export interface BenchServers {
   implicitPort: number;
   smtpPort: number;
+  /** Every port of each kind (the first is implicitPort / smtpPort). */
+  implicitPorts: number[];
+  smtpPorts: number[];
   rootPem: string;
 }
+
+const PORTS = 8;
 
 const pki = await testPki();
 const context = createSecureContext(pki.serverCreds);
@@ -60,9 +67,28 @@ function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen({ port: 0, host: '127.0.0.1', backlog: 2048 }, () => resolve((server.address() as AddressInfo).port)));
 }
 
+const implicitPorts: number[] = [];
+const smtpPorts: number[] = [];
+for (let i = 0; i < PORTS; i++) {
+  // tls.Server and net.Server: a second listen() on one server object is not possible, so
+  // the extra ports get their own server objects with the same handlers.
+  const tlsServer = i === 0 ? implicit : createTlsServer(pki.serverCreds, (tls) => {
+    tls.on('error', () => {});
+    tls.end();
+  });
+  if (i > 0) {
+    tlsServer.on('tlsClientError', () => {});
+    tlsServer.on('connection', (s: Socket) => s.on('error', () => {}));
+  }
+  implicitPorts.push(await listen(tlsServer as unknown as Server));
+  const smtpServer = i === 0 ? smtp : createNetServer(smtp.listeners('connection')[0] as (s: Socket) => void);
+  smtpPorts.push(await listen(smtpServer));
+}
 const ready: BenchServers = {
-  implicitPort: await listen(implicit as unknown as Server),
-  smtpPort: await listen(smtp),
+  implicitPort: implicitPorts[0]!,
+  smtpPort: smtpPorts[0]!,
+  implicitPorts,
+  smtpPorts,
   rootPem: pki.root.certPem,
 };
 process.send?.(ready);

@@ -57,6 +57,7 @@ export const envSchema = z.object({
   DIGEST_SCHEDULE: opt(cronExpr),
   CHECK_CONCURRENCY: opt(int(1, 1000)),
   CHECK_JITTER_MS: opt(int(0, 3_600_000)),
+  CHECK_SPREAD_MS: opt(int(0, 86_400_000)),
   PROBE_TIMEOUT_MS: opt(int(100, 300_000)),
   PROBE_IP_FAMILY: opt(oneOf(['any', '4', '6'])),
   REVOCATION: opt(oneOf(['on', 'off'])),
@@ -107,6 +108,8 @@ export interface Config {
   checkConcurrency: number;
   /** Most random delay before each probe of a scheduled run, spreading load. */
   checkJitterMs: number;
+  /** Spread a scheduled run's starts evenly over this window (0: as fast as concurrency allows). */
+  checkSpreadMs: number;
   probeTimeoutMs: number;
   /** Probe only IPv4 or IPv6 addresses of host names; undefined probes both. */
   probeFamily: 4 | 6 | undefined;
@@ -181,6 +184,7 @@ export function parseConfig(env: Env, cwd = '.'): Config {
     digestSchedule: e.DIGEST_SCHEDULE,
     checkConcurrency: e.CHECK_CONCURRENCY ?? 20,
     checkJitterMs: e.CHECK_JITTER_MS ?? 30_000,
+    checkSpreadMs: e.CHECK_SPREAD_MS ?? 0,
     probeTimeoutMs: e.PROBE_TIMEOUT_MS ?? 10_000,
     probeFamily: e.PROBE_IP_FAMILY === '4' ? 4 : e.PROBE_IP_FAMILY === '6' ? 6 : undefined,
     warnDays,

@@ -169,12 +169,14 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       digest: (at) => postDigest({ repo: store.repo, outbox, onEnqueued: () => worker.kick() }, at).then(() => {}),
       concurrency: config.checkConcurrency,
       jitterMs: config.checkJitterMs,
+      spreadMs: config.checkSpreadMs,
       now,
       coordinator,
       onRun: (report) => {
         if (report.reason !== 'scheduled') return metrics.recordRun(report.reason, report.durationMs);
-        void store.repo.listTargets().then(
-          (all) => metrics.recordRun(report.reason, report.durationMs, new Set(all.map((t) => t.id))),
+        // Ids only: loading every record here would undo the paged run (issue 9).
+        void store.repo.targetIds().then(
+          (ids) => metrics.recordRun(report.reason, report.durationMs, new Set(ids)),
           () => metrics.recordRun(report.reason, report.durationMs),
         );
       },

@@ -22,8 +22,22 @@ const byStatus: Record<Status, ExitStatus> = {
 
 /** The exit status for a run; no results at all means nothing was checked (3). */
 export function exitStatusFor(results: readonly ProbeResult[]): ExitStatus {
-  if (results.length === 0) return exitStatus.unknown;
-  const seen = new Set(results.map((r) => r.status));
-  const worst = precedence.find((s) => seen.has(s)) ?? 'error';
-  return byStatus[worst];
+  const tally = new StatusTally();
+  tally.add(results);
+  return tally.exitStatus();
+}
+
+/** The statuses seen so far, for a run whose results are not kept (streamed output). */
+export class StatusTally {
+  private readonly seen = new Set<Status>();
+
+  add(results: readonly ProbeResult[]): void {
+    for (const r of results) this.seen.add(r.status);
+  }
+
+  exitStatus(): ExitStatus {
+    if (this.seen.size === 0) return exitStatus.unknown;
+    const worst = precedence.find((s) => this.seen.has(s)) ?? 'error';
+    return byStatus[worst];
+  }
 }

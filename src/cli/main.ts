@@ -10,13 +10,13 @@ import { createAddressPolicy } from '../security/address-policy.ts';
 import type { ProbeResult } from '../probe/result.ts';
 import { TargetError, parseTarget, type Target } from '../probe/target.ts';
 import { UsageError, parseCli, type CheckArgs } from './args.ts';
-import { checkTargets, uniqueTargets, type CheckProgress } from './check.ts';
+import { streamCheck, targetKey, type CheckProgress } from './check.ts';
+import { exitStatus, StatusTally } from './exit-status.ts';
+import { cell, JsonArrayWriter, TableBuilder } from './format.ts';
 import { runMailCheck } from './mail.ts';
-import { exitStatus, exitStatusFor } from './exit-status.ts';
-import { cell, formatJson, formatTable } from './format.ts';
 import { checkHelp, mainHelp } from './help.ts';
 import { readBounded } from './read-bounded.ts';
-import { readTargetList, type ListedTarget } from './target-list.ts';
+import { streamTargetList, type ListedTarget } from './target-list.ts';
 
 /** A writable the CLI prints to; tests pass a collector, the entry passes process streams. */
 export interface OutputStream {
@@ -24,6 +24,8 @@ export interface OutputStream {
   isTTY?: boolean;
   /** tty.WriteStream.hasColors: false when NO_COLOR/NODE_DISABLE_COLORS is set or TERM=dumb. */
   hasColors?(): boolean;
+  /** Present on real streams: after write() returned false, wait for 'drain'. */
+  once?(event: 'drain', listener: () => void): unknown;
 }
 
 /** Everything the CLI touches outside itself. */
@@ -69,8 +71,8 @@ async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
     return runMailCheck({ args, caPems, write: (t) => io.stdout.write(t) });
   }
   // Everything is validated before the first probe: a typo on line 900 of a list must not
-  // surface after 899 probes.
-  const targets = uniqueTargets(await loadTargets(args, io.stdin));
+  // surface after 899 probes. Targets are kept (about 200 bytes each); results are not.
+  const targets = await loadTargets(args, io.stdin);
   if (targets.length === 0) throw new UsageError(`no target found in ${args.files.join(', ')}`);
   const trust = await loadTrust(args.caFiles, io.stdin);
   // The CLI probes what its user names, private hosts included, so certificate URLs may be
@@ -78,33 +80,62 @@ async function runCheck(args: CheckArgs, io: CliIO): Promise<number> {
   const revocation = args.noRevocation === true ? undefined : new Revocation({ http: new HttpClient({ addressPolicy: createAddressPolicy({ allowPrivate: true }) }) });
   const prober = new Prober({ trust, ...(revocation === undefined ? {} : { revocation }) });
   const progress = io.stderr.isTTY === true && targets.length > 1 ? progressLine(io.stderr) : undefined;
-  const results = await checkTargets(
+  const tally = new StatusTally();
+  // JSON goes out as results arrive (in target order); the table needs every row's width
+  // first, so it keeps each row's rendered cells and prints at the end.
+  const json = args.json ? new JsonArrayWriter() : null;
+  const table = args.json ? null : new TableBuilder();
+  await streamCheck(
     targets,
     { prober, concurrency: args.concurrency, timeoutMs: args.timeoutMs, warnDays: args.warnDays, critDays: args.critDays, ...(args.family === undefined ? {} : { family: args.family }) },
+    async (results) => {
+      tally.add(results);
+      if (json !== null) await write(io.stdout, json.next(results));
+      else table?.add(results);
+    },
     progress,
   );
   if (progress !== undefined) io.stderr.write('\r\u001b[K');
-  io.stdout.write(args.json ? formatJson(results) : formatTable(results, { color: colorOn(io.stdout) }));
-  return exitStatusFor(results);
+  if (json !== null) await write(io.stdout, json.end());
+  for (const chunk of table?.render({ color: colorOn(io.stdout) }) ?? []) await write(io.stdout, chunk);
+  return tally.exitStatus();
 }
 
+/** Writes and, when the stream says its buffer is full, waits for it to drain. */
+async function write(out: OutputStream, text: string): Promise<void> {
+  if (text === '' || out.write(text) !== false || out.once === undefined) return;
+  await new Promise<void>((resolve) => out.once?.('drain', resolve));
+}
+
+/**
+ * Reads, parses and de-duplicates every target (arguments first, then each file in order),
+ * streaming the files: one parsed target per distinct endpoint is kept, nothing else.
+ */
 async function loadTargets(args: CheckArgs, stdin: Readable): Promise<Target[]> {
-  const listed: ListedTarget[] = args.targets.map((input, i) => ({ input, source: `argument ${i + 1}` }));
-  for (const file of args.files) listed.push(...(await readTargetList(file, stdin)));
   const overrides = {
     ...(args.protocol === undefined ? {} : { protocol: args.protocol }),
     ...(args.mode === undefined ? {} : { mode: args.mode }),
     ...(args.servername === undefined ? {} : { servername: args.servername }),
   };
-  return listed.map(({ input, source }) => {
+  const seen = new Set<string>();
+  const out: Target[] = [];
+  const take = ({ input, source }: ListedTarget): void => {
+    let target: Target;
     try {
-      return parseTarget(input, overrides);
+      target = parseTarget(input, overrides);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       // Arguments are named by the message itself; file lines need their path and line.
       throw new UsageError(source.startsWith('argument') ? err.message : `${source}: ${err.message}`);
     }
-  });
+    const key = targetKey(target);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(target);
+  };
+  args.targets.forEach((input, i) => take({ input, source: `argument ${i + 1}` }));
+  for (const file of args.files) for await (const listed of streamTargetList(file, stdin)) take(listed);
+  return out;
 }
 
 async function loadTrust(caFiles: readonly string[], stdin: Readable): Promise<TrustStore> {

@@ -1,12 +1,16 @@
 // Scheduled runs: node-cron fires CHECK_SCHEDULE (noOverlap: a run still going when the next
 // fire comes is not doubled), each run probes every stored target with bounded concurrency.
 // The run itself (tick) takes its clock and sleep from outside, so tests drive it directly.
+//
+// Scale (issue 9): a run never holds every target record. It reads the id index once (a few
+// bytes per target), then fetches records PAGE at a time as the workers need them, so memory
+// is flat in the number of targets and the cost per target is constant. Optionally the run
+// is spread over a window (spreadMs) instead of starting as a burst at the cron tick.
 import cron, { type RunCoordinator, type ScheduledTask } from 'node-cron';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
 import type { Logger } from '../ops/logger.ts';
 import { StoreUnavailableError } from '../store/errors.ts';
 import type { KeyvRepository } from '../store/repository.ts';
-import { mapLimit } from '../util/concurrency.ts';
 
 /** What a run needs from the monitor. */
 export interface Checker {
@@ -39,6 +43,12 @@ export interface SchedulerOptions {
   concurrency: number;
   /** Each of the first `concurrency` probes starts after a random 0..jitterMs delay. */
   jitterMs: number;
+  /**
+   * Spread a run over this many milliseconds: the k-th of n targets starts no earlier than
+   * k/n of the window after the run began (0: as fast as concurrency allows). Servers that
+   * carry many targets then see a steady trickle instead of a burst at every cron tick.
+   */
+  spreadMs?: number;
   now?: () => Date;
   sleep?: Sleep;
   random?: () => number;
@@ -61,6 +71,13 @@ const realSleep: Sleep = (ms, signal) =>
       resolve();
     }
   });
+
+/** Records fetched per store round trip during a run. */
+const PAGE = 500;
+
+async function* fromArray<T>(items: readonly T[]): AsyncGenerator<T> {
+  yield* items;
+}
 
 /** Runs checks on a schedule and on demand. */
 export class Scheduler {
@@ -97,52 +114,108 @@ export class Scheduler {
     }
   }
 
-  /** Probes `targets` (default: all stored) with bounded concurrency and jitter. */
-  async tick(reason: RunReport['reason'] = 'manual', targets?: TargetRecord[]): Promise<RunReport> {
-    const started = performance.now();
-    const list = targets ?? (await this.o.repo.listTargets());
-    let failed = 0;
-    let checked = 0;
-    const signal = this.abort.signal;
-    // The store going away mid-run: skip the rest of the run (one log line, not one per target);
-    // the next fire or the startup catch-up checks them once it is back.
-    let storeDown = false;
-    await mapLimit(list, this.o.concurrency, async (record, index) => {
-      // Stagger the first wave so a run does not open `concurrency` connections at once.
-      if (index < this.o.concurrency && this.o.jitterMs > 0) await this.sleep(Math.floor(this.random() * this.o.jitterMs), signal);
-      if (signal.aborted || storeDown) return;
-      try {
-        await this.o.checker.checkStored(record);
-        checked++;
-      } catch (err) {
-        failed++;
-        if (err instanceof StoreUnavailableError) {
-          if (!storeDown) this.o.log.error({ error: err.message, target: record.id }, 'run.store_unavailable');
-          storeDown = true;
-        } else if (!signal.aborted) this.o.log.error({ err, target: record.id }, 'check.failed');
-      }
-    });
-    if (this.o.mail !== undefined && !signal.aborted) {
-      // The startup catch-up checks only domains not checked within one interval, like targets.
-      await this.o.mail.runAll(signal, reason === 'startup' ? this.intervalMs() : undefined).catch((err: unknown) => this.o.log.error({ err }, 'mail.run_failed'));
-    }
-    const report: RunReport = { reason, targets: list.length, checked, failed, durationMs: Math.round(performance.now() - started) };
-    this.o.log.info(report, 'run.finished');
-    this.o.onRun?.(report);
-    return report;
+  /** Probes `targets` (default: every stored target, paged) with bounded concurrency and jitter. */
+  async tick(reason: RunReport['reason'] = 'manual', targets?: readonly TargetRecord[]): Promise<RunReport> {
+    if (targets !== undefined) return this.run(reason, fromArray(targets), targets.length);
+    const ids = await this.o.repo.targetIds();
+    return this.run(reason, this.pages(ids), ids.length);
   }
 
   /** Checks the targets whose latest result is missing or older than one interval. */
   async catchUp(): Promise<RunReport> {
-    const all = await this.o.repo.listTargets();
-    const latest = await this.o.repo.getLatestMany(all.map((t) => t.id));
+    const ids = await this.o.repo.targetIds();
     const cutoff = this.now().getTime() - this.intervalMs();
-    const stale = all.filter((t) => {
-      const l = latest.get(t.id);
-      return l === undefined || Date.parse(l.checkedAt) < cutoff;
-    });
-    this.o.log.info({ stale: stale.length, targets: all.length }, 'run.catch_up');
-    return this.tick('startup', stale);
+    const counted = { stale: 0 };
+    const report = await this.run('startup', this.stalePages(ids, cutoff, counted));
+    this.o.log.info({ stale: counted.stale, targets: ids.length }, 'run.catch_up');
+    return report;
+  }
+
+  /** Records of `ids`, fetched PAGE at a time (ids removed since are skipped). */
+  private async *pages(ids: readonly string[]): AsyncGenerator<TargetRecord> {
+    for (let i = 0; i < ids.length; i += PAGE) yield* await this.o.repo.getTargets(ids.slice(i, i + PAGE));
+  }
+
+  /** Records of `ids` whose latest result is missing or older than `cutoff`, paged. */
+  private async *stalePages(ids: readonly string[], cutoff: number, counted: { stale: number }): AsyncGenerator<TargetRecord> {
+    for (let i = 0; i < ids.length; i += PAGE) {
+      const page = await this.o.repo.getTargets(ids.slice(i, i + PAGE));
+      const latest = await this.o.repo.getLatestMany(page.map((t) => t.id));
+      for (const t of page) {
+        const l = latest.get(t.id);
+        if (l !== undefined && Date.parse(l.checkedAt) >= cutoff) continue;
+        counted.stale++;
+        yield t;
+      }
+    }
+  }
+
+  /**
+   * Checks what `source` yields with `concurrency` workers pulling from it (an async
+   * generator queues concurrent next() calls, so each record goes to exactly one worker).
+   */
+  private async run(reason: RunReport['reason'], source: AsyncIterator<TargetRecord>, total?: number): Promise<RunReport> {
+    const started = performance.now();
+    let failed = 0;
+    let checked = 0;
+    let taken = 0;
+    const signal = this.abort.signal;
+    const { concurrency, jitterMs } = this.o;
+    const spreadMs = total === undefined ? 0 : (this.o.spreadMs ?? 0);
+    const begun = this.now().getTime();
+    // A page that cannot be read (store down) ends the run, but only once the checks already
+    // started have finished: a rejected run must not leave probes behind it (noOverlap).
+    let sourceError: unknown = null;
+    // The store going away mid-run: the rest of the run is skipped (one log line, not one per
+    // target); the next fire or the startup catch-up checks them once it is back.
+    let storeDown = false;
+    const worker = async (): Promise<void> => {
+      for (;;) {
+        if (signal.aborted || sourceError !== null || storeDown) return;
+        let next: IteratorResult<TargetRecord>;
+        try {
+          next = await source.next();
+        } catch (err) {
+          sourceError ??= err;
+          return;
+        }
+        if (next.done === true) return;
+        const record = next.value;
+        const index = taken++;
+        // Stagger the first wave so a run does not open `concurrency` connections at once.
+        if (index < concurrency && jitterMs > 0) await this.sleep(Math.floor(this.random() * jitterMs), signal);
+        // Spread: target k of n starts no earlier than k/n of the window.
+        if (spreadMs > 0 && total !== undefined && total > 0) {
+          const wait = begun + (index * spreadMs) / total - this.now().getTime();
+          if (wait > 0) await this.sleep(Math.ceil(wait), signal);
+        }
+        if (signal.aborted) return;
+        try {
+          await this.o.checker.checkStored(record);
+          checked++;
+        } catch (err) {
+          failed++;
+          if (err instanceof StoreUnavailableError) {
+            if (!storeDown) this.o.log.error({ error: err.message, target: record.id }, 'run.store_unavailable');
+            storeDown = true;
+          } else if (!signal.aborted) this.o.log.error({ err, target: record.id }, 'check.failed');
+        }
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: concurrency }, worker));
+    } finally {
+      await source.return?.(undefined);
+    }
+    if (sourceError !== null) throw sourceError;
+    if (this.o.mail !== undefined && !signal.aborted && !storeDown) {
+      // The startup catch-up checks only domains not checked within one interval, like targets.
+      await this.o.mail.runAll(signal, reason === 'startup' ? this.intervalMs() : undefined).catch((err: unknown) => this.o.log.error({ err }, 'mail.run_failed'));
+    }
+    const report: RunReport = { reason, targets: total ?? taken, checked, failed, durationMs: Math.round(performance.now() - started) };
+    this.o.log.info(report, 'run.finished');
+    this.o.onRun?.(report);
+    return report;
   }
 
   /** Starts the cron tasks and the startup catch-up run. */

@@ -17,9 +17,10 @@ export async function openKeyv(url: string): Promise<Keyv> {
       const path = url.slice('sqlite://'.length);
       if (path === '') throw new Error('STORE_URL: sqlite:// needs a file path');
       if (path !== ':memory:') await mkdir(dirname(path), { recursive: true });
-      const { default: KeyvSqlite } = await import('@keyv/sqlite');
+      const { SqliteStore } = await import('./sqlite.ts');
       // busyTimeout: a second process (crash restart, CLI) may hold the write lock briefly.
-      const store = new KeyvSqlite({ uri: `sqlite://${path}`, busyTimeout: 5000 });
+      // WAL, synchronous=FULL and group commit: see sqlite.ts.
+      const store = new SqliteStore({ path, busyTimeout: 5000 });
       return withErrors(new Keyv({ store, namespace: NAMESPACE }));
     }
     case 'postgres':

@@ -102,6 +102,20 @@ export class KeyvRepository implements TargetRepository {
     return out.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
+  /** Ids of every stored target, oldest first (a scheduled run pages through them). */
+  async targetIds(): Promise<string[]> {
+    return this.index.read('targets');
+  }
+
+  /** The stored records of `ids`, in that order; ids without a readable record are skipped. */
+  async getTargets(ids: readonly string[]): Promise<TargetRecord[]> {
+    const records = await this.kv.getMany(
+      ids.map((id) => `t:${id}`),
+      storedTargetSchema,
+    );
+    return records.flatMap((r) => (r === undefined ? [] : [strip(r)]));
+  }
+
   async findDuplicate(channel: ChannelRef, target: Target): Promise<TargetRecord | undefined> {
     const same = (t: Target): boolean =>
       t.host === target.host && t.port === target.port && t.protocol === target.protocol && t.mode === target.mode && t.servername === target.servername;

@@ -197,6 +197,41 @@ describe('certwatch check against loopback servers', () => {
     assert.equal(silentConnections, before, 'no connection was made');
   });
 
+  it('-f: a long list streams one result per distinct target, in list order, duplicates dropped', async () => {
+    // Nothing listens on 127.0.0.2-.255 (only 127.0.0.1 is bound): quick refusals, distinct targets.
+    const lines: string[] = [];
+    for (let i = 2; i < 240; i++) lines.push(`127.0.0.${i}:${valid.port}`);
+    lines.splice(100, 0, at(valid), `127.0.0.5:${valid.port}`, at(valid));
+    const list = join(dir, 'long.txt');
+    await writeFile(list, `${lines.join('\n')}\n`);
+    const { code, results } = await runJson('-f', list, '--servername', 'localhost', '--concurrency', '16');
+    const expected = [...new Set(lines)];
+    assert.deepEqual(results.map((r) => `${r.target.host}:${r.target.port}`), expected);
+    assert.equal(results.find((r) => r.target.host === '127.0.0.1')?.status, 'ok');
+    assert.ok(results.filter((r) => r.target.host !== '127.0.0.1').every((r) => r.error?.code === 'CONNECT_REFUSED'));
+    assert.equal(code, 3);
+  });
+
+  it('-f: a list of 150,000 lines loads (it used to overflow the stack past 130,000) and duplicates collapse', async () => {
+    const list = join(dir, 'huge.txt');
+    await writeFile(list, `${Array.from({ length: 150_000 }, (_, i) => (i % 2 === 0 ? at(valid) : `${at(valid)}  # again`)).join('\n')}\n`);
+    const { code, results } = await runJson('-f', list, '--servername', 'localhost');
+    assert.equal(results.length, 1);
+    assert.equal(code, 0);
+  });
+
+  it('-f: a bad line after thousands of good ones stops the run before any probe', async () => {
+    const list = join(dir, 'late-typo.txt');
+    const good = Array.from({ length: 5000 }, () => at(silent));
+    await writeFile(list, `${good.join('\n')}\nmail.example.com:smtp\n`);
+    const before = silentConnections;
+    const { code, stdout, stderr } = await run('--json', '-f', list);
+    assert.equal(code, 3);
+    assert.equal(stdout, '');
+    assert.match(stderr, /:5001: .*port "smtp" is not a number/);
+    assert.equal(silentConnections, before, 'no connection was made');
+  });
+
   it('a repeated target is probed once', async () => {
     const { results } = await runJson(at(valid), at(valid), '--servername', 'localhost');
     assert.equal(results.length, 1);

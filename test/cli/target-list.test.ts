@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { UsageError } from '../../src/cli/args.ts';
-import { maxListBytes, parseTargetList, readTargetList } from '../../src/cli/target-list.ts';
+import { maxLineBytes, maxListBytes, parseTargetList, readTargetList } from '../../src/cli/target-list.ts';
 
 const noStdin = (): Readable => Readable.from([]);
 
@@ -74,10 +74,53 @@ describe('cli target lists', () => {
     const endless = new Readable({
       read() {
         produced += 65536;
-        this.push(Buffer.alloc(65536, 0x61));
+        // Lines within the line limit, so only the total limit can stop it.
+        this.push(Buffer.from(`${'a'.repeat(4095)}\n`.repeat(16)));
       },
     });
     await assert.rejects(readTargetList('-', endless), /-f stdin: larger than/);
     assert.ok(produced <= maxListBytes + 2 * 65536, `read ${produced} bytes`);
+  });
+
+  it('-f: refuses an overlong line (like /dev/zero) as soon as it exceeds the line limit', async () => {
+    let produced = 0;
+    const endless = new Readable({
+      read() {
+        produced += 65536;
+        this.push(Buffer.alloc(65536, 0));
+      },
+    });
+    await assert.rejects(readTargetList('-', endless), (err: unknown) => {
+      assert.ok(err instanceof UsageError);
+      assert.equal(err.message, `-f stdin:1: line longer than ${maxLineBytes} bytes`);
+      return true;
+    });
+    assert.ok(produced <= 4 * 65536, `read ${produced} bytes`);
+  });
+
+  it('-f: an overlong complete line inside one read is refused too, naming its line', async () => {
+    const text = `a.example\n${'b'.repeat(maxLineBytes + 1)}\nc.example\n`;
+    await assert.rejects(readTargetList('-', Readable.from([Buffer.from(text)])), {
+      message: `-f stdin:2: line longer than ${maxLineBytes} bytes`,
+    });
+  });
+
+  it('-f: streams a list of 200,000 lines (the old reader overflowed the stack past 130,000)', async () => {
+    const path = join(dir, 'many.txt');
+    await writeFile(path, Array.from({ length: 200_000 }, (_, i) => `h${i}.example:${1 + (i % 60000)}`).join('\n'));
+    const listed = await readTargetList(path, noStdin());
+    assert.equal(listed.length, 200_000);
+    assert.deepEqual(listed[199_999], { input: 'h199999.example:20000', source: `${path}:200000` });
+  });
+
+  it('-f: a line split across reads, CRLF and a BOM split across chunks are read as one', async () => {
+    const bytes = Buffer.from('\uFEFFa.example\r\nb.exa\u00e9mple.test:25\r\n# c\nd.example');
+    const chunks = Array.from(bytes, (b) => Buffer.from([b]));
+    const listed = await readTargetList('-', Readable.from(chunks));
+    assert.deepEqual(listed, [
+      { input: 'a.example', source: 'stdin:1' },
+      { input: 'b.exa\u00e9mple.test:25', source: 'stdin:2' },
+      { input: 'd.example', source: 'stdin:4' },
+    ]);
   });
 });
