@@ -62,8 +62,8 @@ test('faults: the scheduler skips a run whose store is unavailable, and stops a 
   assert.equal(events().filter((e) => e === 'run.store_unavailable').length, 1);
   assert.equal(events().filter((e) => e === 'check.failed').length, 0);
 
-  // listTargets itself failing: the guarded run logs a skip instead of a generic failure.
-  store.repo.listTargets = async () => {
+  // The target index itself failing: the guarded run logs a skip instead of a generic failure.
+  store.repo.targetIds = async () => {
     throw new StoreUnavailableError('store unavailable: getMany got no answer within 5000 ms');
   };
   await (scheduler as unknown as { guarded(r: string): Promise<unknown> }).guarded('scheduled');

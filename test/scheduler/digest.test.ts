@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { displayName } from '../../src/alerts/messages.ts';
+import { expiryText, soonestCertificate } from '../../src/chat/format.ts';
 import type { Reply } from '../../src/chat/types.ts';
 import type { LatestResults, TargetRecord } from '../../src/core/services.ts';
 import { OutboxStore } from '../../src/outbox/index.ts';
@@ -15,14 +16,15 @@ const NOW = Date.UTC(2026, 5, 1, 12);
 function referenceDigest(targets: TargetRecord[], latest: Map<string, LatestResults>): Reply {
   const rows = targets.map((t) => {
     const l = latest.get(t.id);
-    const days = l?.results.map((r) => r.certificate?.daysLeft).filter((d): d is number => d !== undefined);
-    const min = days === undefined || days.length === 0 ? null : Math.min(...days);
-    return { t, status: l?.status ?? 'unchecked', min };
+    const soonest = l === undefined ? undefined : soonestCertificate(l.results);
+    const min = soonest?.certificate == null ? null : soonest.certificate.daysLeft;
+    const when = soonest?.certificate == null ? null : expiryText(soonest.certificate, soonest.checkedAt);
+    return { t, status: l?.status ?? 'unchecked', min, when };
   });
   rows.sort((a, b) => (a.min ?? Infinity) - (b.min ?? Infinity) || a.t.id.localeCompare(b.t.id));
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-  const items = rows.slice(0, 50).map((r) => `${r.status.toUpperCase()} ${displayName(r.t)}: ${r.min === null ? 'no certificate' : `${r.min} days left`} [${r.t.id}]`);
+  const items = rows.slice(0, 50).map((r) => `${r.status.toUpperCase()} ${displayName(r.t)}: ${r.when ?? 'no certificate'} [${r.t.id}]`);
   if (rows.length > 50) items.push(`... and ${rows.length - 50} more`);
   const worst = ['error', 'critical', 'warning'].find((s) => counts.has(s));
   return {
