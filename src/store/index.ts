@@ -55,6 +55,7 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   }
   const kv = new TypedKv(keyv, opts.onInvalid, opts.opTimeoutMs);
   const close = async (): Promise<void> => {
+    kv.close();
     await withDeadline('close', CLOSE_TIMEOUT_MS, () => keyv.disconnect());
   };
   try {

@@ -1,7 +1,7 @@
 // Typed access to keyv: every read is zod-parsed; a value that fails is reported and skipped.
 import type Keyv from 'keyv';
 import type { z } from 'zod';
-import { withDeadline } from './errors.ts';
+import { StoreUnavailableError, withDeadline } from './errors.ts';
 
 /** Called for every stored value that cannot be read (the caller logs it). */
 export type InvalidValueReporter = (key: string, reason: string) => void;
@@ -21,6 +21,7 @@ export class TypedKv {
   readonly keyv: Keyv;
   private readonly report: InvalidValueReporter;
   private readonly timeoutMs: number;
+  private closed = false;
 
   constructor(keyv: Keyv, report: InvalidValueReporter, timeoutMs = STORE_OP_TIMEOUT_MS) {
     this.keyv = keyv;
@@ -30,7 +31,16 @@ export class TypedKv {
 
   /** One backend call with the deadline; decode errors pass through for the callers below. */
   private call<T>(what: string, op: () => Promise<T>): Promise<T> {
+    // keyv's Redis adapter reconnects a closed client on the next command: a late caller (a
+    // metrics read, the outbox loop) would reopen it after shutdown, and the reconnect loop
+    // then kept the process alive for ever while the server was away.
+    if (this.closed) return Promise.reject(new StoreUnavailableError(`store unavailable: ${what} after the store was closed`));
     return withDeadline(what, this.timeoutMs, op, isDecodeError);
+  }
+
+  /** Refuses every later operation (before the backend is disconnected). */
+  close(): void {
+    this.closed = true;
   }
 
   /** A read that must reach the backend (health checks): throws StoreUnavailableError otherwise. */

@@ -120,6 +120,8 @@ export class FakeTelegram {
   private readonly pollers = new Set<() => void>();
   private readonly callWaiters = new Set<() => void>();
   private readonly failures = new Map<string, Failure[]>();
+  /** Methods whose calls are recorded and never answered (a silent API). */
+  private readonly silenced = new Set<string>();
 
   private readonly server: Server;
   readonly token: string;
@@ -163,6 +165,11 @@ export class FakeTelegram {
     const list = this.failures.get(method) ?? [];
     list.push(failure);
     this.failures.set(method, list);
+  }
+
+  /** Calls of `method` are recorded but never answered, until close() (the request hangs). */
+  silence(method: string): void {
+    this.silenced.add(method);
   }
 
   /** An update carrying a text message (with a bot_command entity when it starts with "/"). */
@@ -269,6 +276,7 @@ export class FakeTelegram {
     if (raw !== '') params = JSON.parse(raw) as Record<string, unknown>;
     this.calls.push({ method, params });
     for (const wake of [...this.callWaiters]) wake();
+    if (this.silenced.has(method)) return;
     const failure = this.failures.get(method)?.shift();
     if (failure !== undefined) {
       if (failure.status === 429) {

@@ -296,6 +296,28 @@ test('telegram: a 5xx is retryable and a blocked bot or missing chat is permanen
   await assert.rejects(h.bot.sender.send({ platform: 'telegram', channelId: '999' }, { title: 'x' }), (e: unknown) => e instanceof DeliveryError && e.options.permanent === true && /chat not found/.test(e.message));
 });
 
+test('telegram: a reply call the API never answers fails within the reply deadline, named in the log, and the outbox may retry it', async () => {
+  await using h = await harness({ replyTimeoutMs: 300 });
+  h.fake.silence('sendMessage');
+  h.fake.silence('editMessageText');
+  const started = Date.now();
+  h.fake.sendText(PRIVATE, alice, '/help');
+  await h.fake.waitForCall((c) => c.method === 'sendMessage');
+  for (;;) {
+    const line = h.logs.find((l) => l.includes('telegram.reply_failed'));
+    if (line !== undefined) {
+      assert.match(line, /sendMessage failed: no answer within 300 ms/);
+      break;
+    }
+    assert.ok(Date.now() - started < 5000, 'no reply_failed within 5 s (telegraf would wait 500 s)');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const channel = { platform: 'telegram' as const, channelId: String(PRIVATE) };
+  const sendStarted = Date.now();
+  await assert.rejects(h.bot.sender.send(channel, { title: 'x' }), (e: unknown) => e instanceof DeliveryError && e.options.permanent !== true && /no answer within 300 ms/.test(e.message));
+  assert.ok(Date.now() - sendStarted < 3000);
+});
+
 test('telegram: polling survives a 5xx from getUpdates', async () => {
   await using h = await harness({}, (fake) => fake.failNext('getUpdates', { status: 502 }));
   h.fake.sendText(PRIVATE, alice, '/help');

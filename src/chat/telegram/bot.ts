@@ -19,7 +19,7 @@ import { decodeCallback } from './callback.ts';
 import { sanitizeError, telegramErrorCode } from './errors.ts';
 import { channelOf, parseCommand } from './parse.ts';
 import { pollUpdates } from './polling.ts';
-import { createTelegramSender, postReply, updateReply, type Posted } from './sender.ts';
+import { createTelegramSender, postReply, REPLY_TIMEOUT_MS, updateReply, type Posted } from './sender.ts';
 import { retryWhileUnreachable, StartupError } from '../../ops/startup.ts';
 import { startWebhookServer } from './webhook.ts';
 
@@ -55,6 +55,8 @@ export interface TelegramOptions {
   progressIntervalMs?: number;
   /** Deadline of each start-up API call (default 10 s). */
   requestTimeoutMs?: number;
+  /** Deadline of each reply call: sendMessage, editMessageText, answerCallbackQuery (default 10 s). */
+  replyTimeoutMs?: number;
   /** Aborts the start-up retries (shutdown while the API is unreachable). */
   signal?: AbortSignal;
 }
@@ -120,7 +122,8 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
   const username = me.username;
 
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
-  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log, progressIntervalMs });
+  const replyTimeoutMs = options.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
+  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log, progressIntervalMs, replyTimeoutMs });
 
   bot.on('message', (ctx) => {
     const msg = ctx.message;
@@ -137,8 +140,11 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
     const q = ctx.callbackQuery;
     const line = 'data' in q ? decodeCallback(q.data) : null;
     const msg = q.message;
+    // Bounded like every reply (telegraf's own deadline is 500 s).
     const answer = (text?: string) =>
-      ctx.answerCbQuery(text).catch((err: unknown) => log.warn(errFields(err), 'telegram.answer_callback_failed'));
+      telegram
+        .callApi('answerCallbackQuery', { callback_query_id: q.id, ...(text === undefined ? {} : { text }) }, { signal: AbortSignal.timeout(replyTimeoutMs) as never })
+        .catch((err: unknown) => log.warn(errFields(err), 'telegram.answer_callback_failed'));
     if (line === null || msg === undefined) {
       await answer(staleButton);
       return;
@@ -206,7 +212,7 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
 
   const address = server?.address();
   return {
-    sender: createTelegramSender(telegram, token),
+    sender: createTelegramSender(telegram, token, replyTimeoutMs),
     username,
     ...(address !== undefined && address !== null && typeof address === 'object' ? { webhookPort: address.port } : {}),
     async stop() {
@@ -250,6 +256,7 @@ interface RunContext {
   inFlight: InFlight;
   log: Logger;
   progressIntervalMs: number;
+  replyTimeoutMs: number;
 }
 
 /** Runs one command in the background; every outcome ends in a reply. */
@@ -259,11 +266,11 @@ function runCommand(c: RunContext): void {
   const progress = new Progress(
     {
       post: async (reply) => {
-        posted = await withOneRetry(() => postReply(telegram, token, cmd.channel, reply));
+        posted = await withOneRetry(() => postReply(telegram, token, cmd.channel, reply, c.replyTimeoutMs));
       },
       update: async (reply) => {
         const before = posted;
-        posted = await withOneRetry(() => (before === undefined ? postReply(telegram, token, cmd.channel, reply) : updateReply(telegram, token, cmd.channel, before, reply)));
+        posted = await withOneRetry(() => (before === undefined ? postReply(telegram, token, cmd.channel, reply, c.replyTimeoutMs) : updateReply(telegram, token, cmd.channel, before, reply, c.replyTimeoutMs)));
       },
     },
     { minIntervalMs: c.progressIntervalMs },

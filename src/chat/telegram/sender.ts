@@ -2,6 +2,7 @@
 import type { Telegram } from 'telegraf';
 import type { ChannelRef, ChannelSender, Reply } from '../types.ts';
 import { inlineKeyboard } from './callback.ts';
+import { DeliveryError } from '../types.ts';
 import { telegramErrorCode, toDeliveryError } from './errors.ts';
 import { renderHtmlMessages } from './html.ts';
 
@@ -27,16 +28,32 @@ function extra(channel: ChannelRef, keyboard: ReturnType<typeof inlineKeyboard> 
   };
 }
 
+/** Deadline of one reply call: telegraf's own is 500 s, and a silent API must not hold a command that long. */
+export const REPLY_TIMEOUT_MS = 10_000;
+
+/** One Bot API call with a deadline; a timeout is a transient DeliveryError naming the method. */
+async function callWithDeadline<T>(telegram: Telegram, token: string, method: 'sendMessage' | 'editMessageText', payload: Record<string, unknown>, timeoutMs: number): Promise<T> {
+  try {
+    // telegraf types its signal with the abort-controller polyfill; Node's AbortSignal is what it uses.
+    return (await telegram.callApi(method, payload as never, { signal: AbortSignal.timeout(timeoutMs) as never })) as T;
+  } catch (err) {
+    const name = (err as { name?: unknown } | null)?.name;
+    if (name === 'AbortError' || name === 'TimeoutError') throw new DeliveryError(`telegram ${method} failed: no answer within ${timeoutMs} ms`, { cause: err });
+    throw err;
+  }
+}
+
 /** Posts a reply (split under 4096 characters, buttons on the last part); throws DeliveryError. */
-export async function postReply(telegram: Telegram, token: string, channel: ChannelRef, reply: Reply): Promise<Posted> {
+export async function postReply(telegram: Telegram, token: string, channel: ChannelRef, reply: Reply, timeoutMs = REPLY_TIMEOUT_MS): Promise<Posted> {
   const { parts, keyboard } = render(reply);
   const messageIds: number[] = [];
   for (const [i, html] of parts.entries()) {
     try {
-      const sent = await telegram.sendMessage(channel.channelId, html, extra(channel, i === parts.length - 1 ? keyboard : undefined));
+      const payload = { chat_id: channel.channelId, text: html, ...extra(channel, i === parts.length - 1 ? keyboard : undefined) };
+      const sent = await callWithDeadline<{ message_id: number }>(telegram, token, 'sendMessage', payload, timeoutMs);
       messageIds.push(sent.message_id);
     } catch (err) {
-      throw toDeliveryError(err, token, 'sendMessage');
+      throw err instanceof DeliveryError ? err : toDeliveryError(err, token, 'sendMessage');
     }
   }
   return { chatId: channel.channelId, messageIds };
@@ -46,17 +63,18 @@ export async function postReply(telegram: Telegram, token: string, channel: Chan
  * Replaces a posted reply (progress of a long command). Edits in place when both old and new
  * fit in one message; otherwise posts the new reply. Returns where the reply now lives.
  */
-export async function updateReply(telegram: Telegram, token: string, channel: ChannelRef, posted: Posted, reply: Reply): Promise<Posted> {
+export async function updateReply(telegram: Telegram, token: string, channel: ChannelRef, posted: Posted, reply: Reply, timeoutMs = REPLY_TIMEOUT_MS): Promise<Posted> {
   const { parts, keyboard } = render(reply);
   const [only] = parts;
   const [messageId] = posted.messageIds;
   if (parts.length !== 1 || posted.messageIds.length !== 1 || only === undefined || messageId === undefined) {
-    return postReply(telegram, token, channel, reply);
+    return postReply(telegram, token, channel, reply, timeoutMs);
   }
   try {
     const { message_thread_id: _thread, ...edit } = extra(channel, keyboard);
-    await telegram.editMessageText(posted.chatId, messageId, undefined, only, edit);
+    await callWithDeadline(telegram, token, 'editMessageText', { chat_id: posted.chatId, message_id: messageId, text: only, ...edit }, timeoutMs);
   } catch (err) {
+    if (err instanceof DeliveryError) throw err;
     // Same text twice is "message is not modified": the update is already shown.
     if (telegramErrorCode(err) === 400 && /not modified/i.test(String((err as { description?: unknown }).description))) return posted;
     throw toDeliveryError(err, token, 'editMessageText');
@@ -65,11 +83,11 @@ export async function updateReply(telegram: Telegram, token: string, channel: Ch
 }
 
 /** The outbox's delivery path to Telegram. */
-export function createTelegramSender(telegram: Telegram, token: string): ChannelSender {
+export function createTelegramSender(telegram: Telegram, token: string, timeoutMs = REPLY_TIMEOUT_MS): ChannelSender {
   return {
     platform: 'telegram',
     async send(channel, message) {
-      await postReply(telegram, token, channel, message);
+      await postReply(telegram, token, channel, message, timeoutMs);
     },
   };
 }
