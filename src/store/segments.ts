@@ -18,17 +18,24 @@
 // return ids oldest first, so callers that rely on insertion order (the outbox) keep it
 // across buckets.
 //
-// Remaining race, documented: the replica registry (`ix:replicas`) itself is shared. It is
-// written once per new replica id, read back after writing and rewritten until it contains the
-// id, which closes the race except when two NEW replicas register in the same instant and both
-// read back before either overwrite lands; the loser re-registers at its next index write
-// (every write re-checks the registry), so its segment becomes visible then.
+// The replica registry, the one record replicas share, is split the same way: replica ids are
+// listed in REGISTRY_SLOTS records `ix:replicas:<slot>` by the bucket hash of the id (readers
+// fetch every slot, plus the single `ix:replicas` record of older versions, with one getMany).
+// A replica writes only its own slot, reads it back and rewrites it until it holds its id, so
+// two new replicas can only overwrite each other when they hash to the same slot AND register in
+// the same instant. The loser then notices at its next index write or read (each re-checks its
+// slot) and registers again, so its segment becomes visible then. (Before the slots, two
+// replicas starting together could stay invisible to each other until a restart.)
 // Removals delete the entity record (the source of truth); ids left in another replica's
 // segment point at nothing and are skipped; each replica prunes such ids from its own segments.
 import type { TypedKv } from './kv.ts';
 import { SCHEMA_VERSION, storedReplicasSchema, storedSegmentSchema, type StoredSegment } from './schema.ts';
 
-const REGISTRY = 'ix:replicas';
+/** The single registry record of older versions: still read, no longer written. */
+const LEGACY_REGISTRY = 'ix:replicas';
+/** Registry records (stored format, see above). */
+const REGISTRY_SLOTS = 64;
+const registryKeys = Array.from({ length: REGISTRY_SLOTS }, (_, s) => `${LEGACY_REGISTRY}:${s}`);
 /** Buckets per replica and index (stored format, see above). */
 export const BUCKETS = 64;
 
@@ -204,21 +211,29 @@ export class SegmentIndex {
   }
 
   private async replicas(): Promise<string[]> {
-    const reg = await this.kv.get(REGISTRY, storedReplicasSchema);
-    const list = reg?.replicas ?? [];
+    const regs = await this.kv.getMany([LEGACY_REGISTRY, ...registryKeys], storedReplicasSchema);
+    const list = [...new Set(regs.flatMap((r) => r?.replicas ?? []))];
+    if (list.includes(this.replicaId)) return list;
+    // A replica that has written is registered; missing means a concurrent registration in its
+    // slot overwrote it: register again so other replicas see its segment.
+    if (this.registered) {
+      this.registered = false;
+      await this.register();
+    }
     // Our own segments are readable even before registration completed.
-    return list.includes(this.replicaId) ? list : [...list, this.replicaId];
+    return [...list, this.replicaId];
   }
 
+  /** Makes sure this replica's slot lists it: one read when it does (every index write asks). */
   private async register(): Promise<void> {
-    if (this.registered) return;
+    const key = registryKeys[bucketOf(this.replicaId) % REGISTRY_SLOTS]!;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const reg = await this.kv.get(REGISTRY, storedReplicasSchema);
+      const reg = await this.kv.get(key, storedReplicasSchema);
       if (reg?.replicas.includes(this.replicaId)) {
         this.registered = true;
         return;
       }
-      await this.kv.set(REGISTRY, { v: SCHEMA_VERSION, replicas: [...(reg?.replicas ?? []), this.replicaId] });
+      await this.kv.set(key, { v: SCHEMA_VERSION, replicas: [...(reg?.replicas ?? []), this.replicaId] });
       // Read back after a random pause: a concurrent registration may have overwritten ours.
       await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 20 * (attempt + 1))));
     }

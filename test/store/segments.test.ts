@@ -48,7 +48,7 @@ class RecordingKv extends TypedKv {
 }
 
 const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(4, '0')}`);
-const bucketKeys = (sets: readonly string[]): string[] => sets.filter((k) => k !== 'ix:replicas');
+const bucketKeys = (sets: readonly string[]): string[] => sets.filter((k) => !k.startsWith('ix:replicas'));
 
 const dirs: string[] = [];
 after(async () => {
@@ -171,6 +171,64 @@ for (const [name, url] of backends) {
       await close();
     });
 
+    test(`${name}: replicas registering at the same instant both stay visible, and a lost registration heals`, async () => {
+      const { kv, close } = await open();
+      // Both read the registry before either writes; A writes, reads back and is done; only then
+      // does B write. With one shared record B's write dropped A for good (two replicas starting
+      // together), and neither noticed: each had read itself back.
+      let bothRead!: () => void;
+      const read = new Promise<void>((r) => (bothRead = r));
+      let registryGets = 0;
+      const realGet = kv.get.bind(kv);
+      kv.get = async (key, schema) => {
+        const v = await realGet(key, schema);
+        if (key.startsWith('ix:replicas') && ++registryGets === 2) bothRead();
+        return v;
+      };
+      let aDone!: () => void;
+      const aRegistered = new Promise<void>((r) => (aDone = r));
+      const realSet = kv.set.bind(kv);
+      kv.set = async (key, value, ttl) => {
+        if (key.startsWith('ix:replicas')) {
+          const who = (value as { replicas: string[] }).replicas;
+          if (who.includes('replica-a') && !who.includes('replica-b')) await read;
+          if (who.includes('replica-b') && !who.includes('replica-a')) await aRegistered;
+        }
+        return realSet(key, value, ttl);
+      };
+      const [a, b] = [new SegmentIndex(kv, 'replica-a'), new SegmentIndex(kv, 'replica-b')];
+      await Promise.all([a.add('targets', 'ta0001').then(aDone), b.add('targets', 'tb0001')]);
+      kv.get = realGet;
+      kv.set = realSet;
+      assert.notEqual(bucketOf('replica-a'), bucketOf('replica-b'));
+      assert.deepEqual((await a.read('targets')).sort(), ['ta0001', 'tb0001']);
+      assert.deepEqual((await b.read('targets')).sort(), ['ta0001', 'tb0001']);
+
+      // Two ids in one slot, the slot overwritten so that it lists only the first: the second
+      // registers again at its next read, and the first then sees its entries.
+      const pool = ids('r', 500);
+      const slot = bucketOf(pool[0]!);
+      const twin = pool.find((r, i) => i > 0 && bucketOf(r) === slot)!;
+      const [c, d] = [new SegmentIndex(kv, pool[0]!), new SegmentIndex(kv, twin)];
+      await c.add('targets', 'tc0001');
+      await d.add('targets', 'td0001');
+      await kv.set(`ix:replicas:${slot}`, { v: 1, replicas: [pool[0]!] });
+      assert.ok(!(await c.read('targets')).includes('td0001'), 'the overwrite hides the second replica');
+      await d.read('targets');
+      assert.ok((await c.read('targets')).includes('td0001'), 'its next read registered it again');
+      await close();
+    });
+
+    test(`${name}: a registry written by an older version (one ix:replicas record) is still read`, async () => {
+      const { kv, close } = await open();
+      await new SegmentIndex(kv, 'old').add('targets', 'to0001');
+      // What the older version stored: the single record, not the slots.
+      await kv.set('ix:replicas', { v: 1, replicas: ['old'] });
+      await kv.delete(`ix:replicas:${bucketOf('old')}`);
+      assert.deepEqual(await new SegmentIndex(kv, 'new').read('targets'), ['to0001']);
+      await close();
+    });
+
     test(`${name}: read fetches every bucket of every replica with one getMany`, async () => {
       const { kv, close } = await open();
       const replicas = ['r1', 'r2', 'r3'];
@@ -178,9 +236,12 @@ for (const [name, url] of backends) {
       const ix = new SegmentIndex(kv, 'r1');
       kv.clear();
       assert.deepEqual((await ix.read('targets')).sort(), ['r1x01', 'r2x01', 'r3x01']);
-      assert.equal(kv.getManys.length, 1);
-      assert.equal(kv.getManys[0]!.length, replicas.length * BUCKETS);
-      assert.deepEqual(kv.gets, ['ix:replicas'], 'besides the registry, nothing is read one by one');
+      // One getMany for the registry (its 64 slots and the older single record), one for the buckets.
+      assert.equal(kv.getManys.length, 2);
+      assert.equal(kv.getManys[0]!.length, 65);
+      assert.ok(kv.getManys[0]!.every((k) => k.startsWith('ix:replicas')));
+      assert.equal(kv.getManys[1]!.length, replicas.length * BUCKETS);
+      assert.deepEqual(kv.gets, [], 'nothing is read one by one');
 
       kv.clear();
       assert.deepEqual(await ix.readOwn('targets'), ['r1x01']);
