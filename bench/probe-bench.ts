@@ -47,8 +47,8 @@ interface Sample {
 
 const here = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
 
-function startChild(file: string): ChildProcess {
-  return fork(here(file), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function startChild(file: string, execArgv: string[] = []): ChildProcess {
+  return fork(here(file), [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 function firstMessage<T>(child: ChildProcess): Promise<T> {
@@ -193,7 +193,8 @@ async function main(): Promise<void> {
     console.log('  (getPeerX509Certificate() would be cheaper and keep the wire order, but leaks ~5 KB per handshake up to Node 24: bench/peer-cert-leak.ts)\n');
 
     const memoryRun = async (keepResults: boolean): Promise<MemoryReport> => {
-      const child = startChild('./memory-run.ts');
+      // With the V8 flag certwatch runs with (bin/certwatch.js, npm start, the Docker image).
+      const child = startChild('./memory-run.ts', ['--optimize-for-size']);
       const job: MemoryJob = { port: servers.implicitPort, rootPem: servers.rootPem, probes: settings.memoryProbes, concurrency: settings.memoryConcurrency, keepResults };
       child.send(job);
       return firstMessage<MemoryReport>(child);
