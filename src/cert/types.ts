@@ -1,3 +1,5 @@
+import { mailProblemCodes } from '../mail/codes.ts';
+
 /** Severity of a finding; `critical` outranks `warning`. */
 export type Severity = 'warning' | 'critical';
 
@@ -29,18 +31,7 @@ export const problemCodes = [
   'CN_NOT_IN_SAN',
   'STAPLE_INVALID',
   // Mail domain findings (src/mail/codes.ts, docs/mail.md), stored and alerted like the rest.
-  'DNS_FAILED',
-  'NULL_MX',
-  'NO_MX',
-  'DANE_MISMATCH',
-  'DANE_UNUSABLE',
-  'DANE_UNSIGNED',
-  'DANE_ROLLOVER_HAZARD',
-  'MTA_STS_INVALID',
-  'MTA_STS_UNAVAILABLE',
-  'MTA_STS_MISMATCH',
-  'MTA_STS_CERT_INVALID',
-  'TLSRPT_INVALID',
+  ...mailProblemCodes,
 ] as const;
 
 export type ProblemCode = (typeof problemCodes)[number];

@@ -1,5 +1,5 @@
-// Finding codes of the mail domain checks (README "Codes", docs/mail.md). They are also in the
-// shared problemCodes list (src/cert/types.ts), so stored results and alerts accept them.
+// Finding codes of the mail domain checks (README "Codes", docs/mail.md). The shared
+// problemCodes list (src/cert/types.ts) includes them, so stored results and alerts accept them.
 import type { Severity } from '../cert/types.ts';
 
 /** Stable codes for findings about a mail domain, its MX hosts and its policies. */

@@ -13,7 +13,7 @@ import type { MailReport } from '../mail/check.ts';
 import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
-import { channelKey } from './repository.ts';
+import { channelKey, strip } from './repository.ts';
 import { alertStateSchema, channelRefSchema, probeResultSchema, SCHEMA_VERSION, targetSchema, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
 
@@ -212,12 +212,4 @@ export class MailDomainRepository {
   async putState(state: MailDomainState): Promise<void> {
     await this.kv.set(`mds:${state.domainId}`, { v: SCHEMA_VERSION, ...state });
   }
-}
-
-function strip<T extends { v: number }>(value: T): Omit<T, 'v'>;
-function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined;
-function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined {
-  if (value === undefined) return undefined;
-  const { v: _v, ...rest } = value;
-  return rest;
 }

@@ -188,9 +188,10 @@ export class KeyvRepository implements TargetRepository {
   }
 }
 
-function strip<T extends { v: number }>(value: T): Omit<T, 'v'>;
-function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined;
-function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined {
+/** A stored value without its schema version. */
+export function strip<T extends { v: number }>(value: T): Omit<T, 'v'>;
+export function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined;
+export function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined {
   if (value === undefined) return undefined;
   const { v: _v, ...rest } = value;
   return rest;
