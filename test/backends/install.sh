@@ -10,20 +10,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/../lib/apt.sh"
 
 packages=(redis-server postgresql procps iproute2)
 
-missing_packages "${packages[@]}"
-if [[ ${#MISSING[@]} -eq 0 ]]; then
-  echo "install: all ${#packages[@]} packages already installed"
-  exit 0
-fi
-if [[ $(id -u) -ne 0 ]]; then
-  echo "install.sh: missing ${MISSING[*]}; must run as root to install them" >&2
-  exit 1
-fi
-echo "install: missing ${MISSING[*]}"
-
-block_service_start "certwatch backends"
-apt_update_if_stale
-# A stale list names package versions the mirror no longer has: refresh once and retry.
-apt_install_missing || { apt-get update -q && apt_install_missing; }
+begin_install "certwatch backends" "${packages[@]}" || exit 0
+install_missing
 require_installed "${packages[@]}"
 echo "install: done"

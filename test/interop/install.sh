@@ -20,19 +20,7 @@ packages=(
   inn2
 )
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "install.sh: must run as root (apt-get install)" >&2
-  exit 1
-fi
-
-missing_packages "${packages[@]}"
-if [[ ${#MISSING[@]} -eq 0 ]]; then
-  echo "install: all ${#packages[@]} packages already installed"
-  exit 0
-fi
-echo "install: missing ${MISSING[*]}"
-
-block_service_start "certwatch interop"
+begin_install "certwatch interop" "${packages[@]}" || exit 0
 
 export DEBIAN_FRONTEND=noninteractive
 # Postfix asks how to configure itself; "No configuration" keeps it from writing a live main.cf.

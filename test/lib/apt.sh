@@ -1,4 +1,4 @@
-# Sourced by test/interop/install.sh and test/backends/install.sh: install Debian packages
+# Sourced by the install.sh of test/interop, test/mail-interop and test/backends: install Debian packages
 # idempotently without letting any of them start a daemon.
 
 # dpkg's own view: "install ok installed" and nothing else counts.
@@ -59,4 +59,30 @@ require_installed() {
       return 1
     fi
   done
+}
+
+# The start of every install script: sets MISSING from "$@" (after the caller's name in $1);
+# returns 1 when nothing is missing (the caller then exits 0), exits when not root, and
+# otherwise blocks service start for the rest of the install.
+begin_install() {
+  local who=$1
+  shift
+  missing_packages "$@"
+  if [[ ${#MISSING[@]} -eq 0 ]]; then
+    echo "install: all $# packages already installed"
+    return 1
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "install.sh: missing ${MISSING[*]}; must run as root to install them" >&2
+    exit 1
+  fi
+  echo "install: missing ${MISSING[*]}"
+  block_service_start "$who"
+}
+
+# Installs MISSING; a stale package list names versions the mirror no longer has, so on
+# failure the list is refreshed once and the install retried.
+install_missing() {
+  apt_update_if_stale
+  apt_install_missing || { apt-get update -q && apt_install_missing; }
 }

@@ -16,24 +16,10 @@ packages=(
   unbound
 )
 
-if [[ $(id -u) -ne 0 ]]; then
-  echo "install.sh: must run as root (apt-get install)" >&2
-  exit 1
-fi
-
-missing_packages "${packages[@]}"
-if [[ ${#MISSING[@]} -eq 0 ]]; then
-  echo "install: all ${#packages[@]} packages already installed"
-  exit 0
-fi
-echo "install: missing ${MISSING[*]}"
-
-block_service_start "certwatch mail interop"
+begin_install "certwatch mail interop" "${packages[@]}" || exit 0
 export DEBIAN_FRONTEND=noninteractive
 # "No configuration" keeps Postfix from writing a live main.cf.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-apt_update_if_stale
-# A stale list names package versions the mirror no longer has: refresh once and retry.
-apt_install_missing || { apt-get update -q; apt_install_missing; }
+install_missing
 require_installed "${packages[@]}"
 echo "install: done"
