@@ -9,7 +9,7 @@ import { targetOptions } from '../src/commands/schemas.ts';
 import { defineCommand, UserError, type CommandLogger } from '../src/commands/types.ts';
 import type { LatestResults, Services, TargetRecord } from '../src/core/services.ts';
 import { worstStatus, type Status } from '../src/probe/result.ts';
-import { checkMailCommand, mailRefCommand } from '../src/mail/commands.ts';
+import { channelMailDomains, checkMailCommand, mailListEntries, mailRefCommand } from '../src/mail/commands.ts';
 import { parseTarget } from '../src/probe/target.ts';
 
 /** Probes run at once by "check all": bounded so one channel cannot monopolise the prober. */
@@ -20,7 +20,7 @@ const MAX_SUMMARY_ITEMS = 40;
 export default defineCommand({
   name: 'check',
   usage: 'check <target|id|all> [--protocol p] [--mode implicit|starttls] [--servername name] | check mail <domain>',
-  summary: 'Check a target now (stored or not), or all of this channel\'s targets',
+  summary: 'Check a target now (stored or not), or all of this channel\'s targets and mail domains',
   details: [
     'A target that is not watched here is checked once and not stored.',
     'Examples: check k3x9p2 · check all · check imap.example.com:143 · check example.org:8443 --protocol https',
@@ -77,12 +77,15 @@ function quoteArg(word: string): string {
 
 async function checkAll(channel: ChannelRef, services: Services, respond: Respond, prefix: string, log: CommandLogger): Promise<void> {
   const records = await services.repo.listTargets(channel);
-  if (records.length === 0) {
+  // Watched mail domains are entries of the channel too: checked after the targets.
+  const domains = await channelMailDomains(services, channel);
+  if (records.length === 0 && domains.length === 0) {
     await respond({ title: 'No targets in this channel yet', status: 'info', text: [`Add one with ${prefix}add host:port`] });
     return;
   }
   const n = records.length;
-  await respond({ title: `Checking ${n} target${n === 1 ? '' : 's'}…`, status: 'info' });
+  const what = `${n} target${n === 1 ? '' : 's'}${domains.length === 0 ? '' : ` and ${domains.length} mail domain${domains.length === 1 ? '' : 's'}`}`;
+  await respond({ title: `Checking ${what}…`, status: 'info' });
   // At most about five progress updates, whatever the number of targets.
   const every = Math.max(5, Math.ceil(n / 5));
   const done: { record: TargetRecord; latest: LatestResults | undefined }[] = [];
@@ -103,8 +106,16 @@ async function checkAll(channel: ChannelRef, services: Services, respond: Respon
     }
   };
   await Promise.all(Array.from({ length: Math.min(CHECK_ALL_CONCURRENCY, n) }, worker));
+  for (const d of domains) {
+    try {
+      await services.mailWatch!.check(d);
+    } catch (err) {
+      log.error({ event: 'check_all_domain_failed', domainId: d.id, err }, 'check failed');
+    }
+  }
+  const mail = domains.length === 0 ? [] : await mailListEntries(services, channel, services.now());
 
-  const statuses = done.map((d) => d.latest?.status ?? 'error');
+  const statuses = [...done.map((d) => d.latest?.status ?? 'error'), ...mail.map((m) => m.status ?? 'error')];
   const counts = (['critical', 'error', 'warning', 'ok'] as const satisfies readonly Status[])
     .map((s) => [s, statuses.filter((x) => x === s).length] as const)
     .filter(([, c]) => c > 0)
@@ -113,9 +124,12 @@ async function checkAll(channel: ChannelRef, services: Services, respond: Respon
   const now = services.now();
   const shown = done.slice(0, MAX_SUMMARY_ITEMS);
   await respond({
-    title: `Checked ${n} target${n === 1 ? '' : 's'}: ${counts.join(', ')}`,
+    title: `Checked ${what}: ${counts.join(', ')}`,
     status: worstStatus(statuses),
-    items: shown.map((d) => (d.latest === undefined ? `[ERROR] ${d.record.id} ${endpoint(d.record.target)} — the check could not run` : formatListItem(d.record, d.latest, now))),
+    items: [
+      ...shown.map((d) => (d.latest === undefined ? `[ERROR] ${d.record.id} ${endpoint(d.record.target)} — the check could not run` : formatListItem(d.record, d.latest, now))),
+      ...mail.flatMap((m) => m.lines),
+    ],
     ...(n > shown.length ? { text: [`The ${shown.length} soonest to expire are shown; ${prefix}list pages through all.`] } : {}),
   });
 }

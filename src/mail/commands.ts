@@ -135,11 +135,18 @@ export interface MailListEntry {
   lines: string[];
 }
 
+/** The mail domains this channel watches (none when mail watching is not wired). */
+export async function channelMailDomains(services: Services, channel: ChannelRef): Promise<MailDomainRecord[]> {
+  const watch = services.mailWatch;
+  if (watch === undefined) return [];
+  return (await watch.repo.list(channel)).filter((d) => sameChannel(d, channel));
+}
+
 /** This channel's watched domains as `list` entries. */
 export async function mailListEntries(services: Services, channel: ChannelRef, now: Date): Promise<MailListEntry[]> {
   const watch = services.mailWatch;
   if (watch === undefined) return [];
-  const records = (await watch.repo.list(channel)).filter((d) => sameChannel(d, channel));
+  const records = await channelMailDomains(services, channel);
   const states = await watch.repo.getStates(records.map((r) => r.id));
   return records.map((r) => {
     const s = states.get(r.id);

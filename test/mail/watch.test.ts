@@ -166,6 +166,25 @@ describe('chat: watched mail domains', () => {
     assert.equal((await b.repo.listTargets(CHANNEL)).length, 1);
   });
 
+  it('check all: checks the watched mail domains too, and counts them in the summary', async () => {
+    setZone({ 'MX watch.test': mx([10, 'mx1.watch.test']) });
+    const b = bot(memory());
+    const id = idOf(await b.one('add mail watch.test'));
+    const before = (await b.watch.repo.getState(id))?.checkedAt;
+    b.advance(60_000);
+    const replies = await (async () => {
+      const out: Reply[] = [];
+      const dispatch = createDispatcher({ services: b.services, log });
+      await dispatch({ channel: CHANNEL, user: { id: 'u1' }, name: 'check', text: 'all' }, async (r) => void out.push(r));
+      return out;
+    })();
+    const last = replies.at(-1)!;
+    assert.equal(replies[0]?.title, 'Checking 0 targets and 1 mail domain…');
+    assert.match(last.title, /^Checked 0 targets and 1 mail domain: 1 ok$/);
+    assert.match(last.items?.[0] ?? '', new RegExp(`^\\[OK\\] ${id} mail watch\\.test`));
+    assert.notEqual((await b.watch.repo.getState(id))?.checkedAt, before, 'the domain was checked again');
+  });
+
   it('add: a target add and a mail add at once cannot both pass the last free entry', async () => {
     setZone({ 'MX watch.test': mx([10, 'mx1.watch.test']) });
     const b = bot(memory(), 1);
