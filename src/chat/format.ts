@@ -159,6 +159,8 @@ function findingLines(results: readonly ProbeResult[]): string[] {
   const seen = new Map<string, string[]>();
   for (const r of results) {
     const lines = r.problems.map((p) => `${p.code} (${p.severity}): ${clean(p.message, 300)}`);
+    // Notes never change the status or alert; a reply still says them (client certificate required...).
+    for (const n of r.notes ?? []) lines.push(`Note, ${n.code}: ${clean(n.message, 300)}`);
     // STARTTLS_NOT_OFFERED/REJECTED are both a problem and the error: show them once.
     if (r.error !== null && !r.problems.some((p) => p.code === r.error!.code)) {
       lines.push(`${r.error.code}: ${clean(r.error.message, 300)}`);

@@ -7,7 +7,7 @@ import type { ChannelRef, Reply } from '../chat/types.ts';
 import type { ChannelSettings, LatestResults, TargetRecord } from '../core/services.ts';
 import { errorCodes } from '../probe/errors.ts';
 import { protocolNames } from '../probe/protocols/index.ts';
-import type { ProbeResult } from '../probe/result.ts';
+import { noteCodes, type ProbeResult } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 
 /** Current schema version of every value written by this build. */
@@ -71,6 +71,8 @@ export const probeResultSchema: z.ZodType<ProbeResult> = z.object({
   address: z.string().nullable(),
   status,
   problems: z.array(problemSchema),
+  // Optional: results stored before notes existed have none.
+  notes: z.array(z.object({ code: z.enum(noteCodes), message: z.string() })).optional(),
   error: z.object({ code: z.enum(errorCodes), message: z.string() }).nullable(),
   tls: z.object({ version: z.string(), cipher: z.string() }).nullable(),
   certificate: certificateInfoSchema.nullable(),

@@ -58,6 +58,13 @@ test('format: STARTTLS_NOT_OFFERED appears once although it is both problem and 
   assert.equal(reply.title, 'mail.example.com:587: critical: STARTTLS_NOT_OFFERED');
 });
 
+test('format: notes are shown in the reply but leave the status alone', () => {
+  const r = { ...makeResult(target), notes: [{ code: 'CLIENT_CERT_REQUIRED' as const, message: 'mail.example.com:587: the server demands a client certificate' }] };
+  const reply = formatResults(target, [r]);
+  assert.equal(reply.status, 'ok');
+  assert.deepEqual(reply.text, ['Note, CLIENT_CERT_REQUIRED: mail.example.com:587: the server demands a client certificate']);
+});
+
 test('format: control characters and bidi overrides from certificates are removed and lengths bounded', () => {
   const evil = `CN=\u001b[2J\u001b]0;pwned\u0007evil\u202eexample${'A'.repeat(500)}`;
   const reply = formatResults(target, [makeResult(target, { issuer: evil, subject: evil })]);

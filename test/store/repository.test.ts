@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import type { ChannelRef } from '../../src/chat/types.ts';
 import type { TargetRecord } from '../../src/core/services.ts';
 import { parseTarget } from '../../src/probe/target.ts';
+import { makeResult } from '../commands/fakes.ts';
 import { KeyvRepository, openStore, type Store } from '../../src/store/index.ts';
 
 const defaults = { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: false };
@@ -109,6 +110,11 @@ for (const [name, url] of backends) {
       await repo.recordLatest(latest);
       assert.deepEqual(await repo.getLatest('cccc01'), latest);
       assert.deepEqual([...(await repo.getLatestMany(['cccc01', 'nope01'])).keys()], ['cccc01']);
+      // A result's notes are kept (a stored result without any still reads back).
+      const noted = { ...makeResult(parseTarget('mail.example.com:587')), notes: [{ code: 'CLIENT_CERT_REQUIRED' as const, message: 'client certificate required' }] };
+      const withNotes = { targetId: 'cccc02', checkedAt: '2026-01-02T00:00:00.000Z', status: 'ok' as const, results: [noted] };
+      await repo.recordLatest(withNotes);
+      assert.deepEqual((await repo.getLatest('cccc02'))?.results[0]?.notes, noted.notes);
       const state = { targetId: 'cccc01', certs: {}, issues: {}, updatedAt: '2026-01-02T00:00:00.000Z' };
       await repo.putAlertState(state);
       assert.deepEqual(await repo.getAlertState('cccc01'), state);
