@@ -129,13 +129,18 @@ export class OutboxWorker {
   }
 
   private async loop(): Promise<void> {
+    // Failing drains in a row: an outage is logged once when it starts (with the error) and once
+    // when it ends, not every poll interval while it lasts.
+    let failing = 0;
     while (!this.stopping) {
       this.kicked = false;
       try {
         await this.drainOnce();
+        if (failing > 0) this.o.log.info({ failedDrains: failing }, 'outbox.drain_recovered');
+        failing = 0;
       } catch (err) {
         // The store is unreachable: keep the loop alive, try again after the poll interval.
-        this.o.log.error({ err }, 'outbox.drain_failed');
+        if (failing++ === 0) this.o.log.error({ err }, 'outbox.drain_failed');
       }
       if (this.stopping || this.kicked) continue;
       await new Promise<void>((resolve) => {

@@ -138,3 +138,32 @@ test('outbox: the running worker delivers right after kick() and stops cleanly',
   await worker.stop(1000);
   assert.deepEqual(sender.sent, ['42:live']);
 });
+
+test('outbox: a store outage is logged once when it starts and once when it ends, not every poll', async () => {
+  const events: string[] = [];
+  const capture = createLogger({ level: 'info', destination: { write: (line: string) => void events.push(JSON.parse(line).msg as string) } });
+  const { outbox, clock, sender } = await setup();
+  await outbox.enqueue([item('during-outage')], clock.now());
+  let down = 5;
+  const flaky = new Proxy(outbox, {
+    get(target, prop, receiver) {
+      if (prop === 'pending' && down > 0) {
+        return async () => {
+          down--;
+          throw new Error('store unavailable: getMany got no answer');
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const worker = new OutboxWorker({ store: flaky, log: capture, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5, pollMs: 5 });
+  worker.register(sender);
+  worker.start();
+  const deadline = Date.now() + 5000;
+  while (sender.sent.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  await worker.stop();
+  assert.deepEqual(sender.sent, ['42:during-outage']);
+  assert.equal(events.filter((e) => e === 'outbox.drain_failed').length, 1, events.join(','));
+  assert.equal(events.filter((e) => e === 'outbox.drain_recovered').length, 1, events.join(','));
+});
