@@ -166,7 +166,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
       log: log.child({ component: 'scheduler' }),
       checkSchedule: config.checkSchedule,
       digestSchedule: config.digestSchedule,
-      digest: (at) => postDigest({ repo: store.repo, outbox, onEnqueued: () => worker.kick() }, at).then(() => {}),
+      digest: (at) => postDigest({ repo: store.repo, mailDomains: services.mailWatch?.repo, outbox, onEnqueued: () => worker.kick() }, at).then(() => {}),
       concurrency: config.checkConcurrency,
       jitterMs: config.checkJitterMs,
       spreadMs: config.checkSpreadMs,

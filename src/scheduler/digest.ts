@@ -5,11 +5,16 @@ import { expiryText, soonestCertificate } from '../chat/format.ts';
 import type { ChannelRef, Reply } from '../chat/types.ts';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
 import type { OutboxStore } from '../outbox/store.ts';
+import type { ProbeResult } from '../probe/result.ts';
+import type { MailDomainRecord, MailDomainRepository, MailDomainState } from '../store/mail-domains.ts';
 import { channelKey, type KeyvRepository } from '../store/repository.ts';
+import { domainName } from '../mail/watch-reply.ts';
 
 /** What the digest needs. */
 export interface DigestDeps {
   repo: KeyvRepository;
+  /** Watched mail domains (src/store/mail-domains.ts): one digest row each, beside the targets. */
+  mailDomains?: Pick<MailDomainRepository, 'list' | 'getStates'> | undefined;
   outbox: OutboxStore;
   onEnqueued?: () => void;
 }
@@ -28,19 +33,26 @@ const PAGE = 500;
 export async function postDigest(deps: DigestDeps, now: Date): Promise<number> {
   const ids = await deps.repo.targetIds();
   const channels = new Map<string, { channel: ChannelRef; digest: ChannelDigest | null }>();
+  const digestOf = async (ref: ChannelRef): Promise<ChannelDigest | null> => {
+    const key = channelKey(ref);
+    let entry = channels.get(key);
+    if (entry === undefined) {
+      const channel: ChannelRef = { platform: ref.platform, channelId: ref.channelId };
+      entry = { channel, digest: (await deps.repo.getChannelSettings(channel)).digest ? new ChannelDigest() : null };
+      channels.set(key, entry);
+    }
+    return entry.digest;
+  };
   for (let i = 0; i < ids.length; i += PAGE) {
     const page = await deps.repo.getTargets(ids.slice(i, i + PAGE));
     const latest = await deps.repo.getLatestMany(page.map((t) => t.id));
-    for (const t of page) {
-      const key = channelKey(t.channel);
-      let entry = channels.get(key);
-      if (entry === undefined) {
-        const channel: ChannelRef = { platform: t.channel.platform, channelId: t.channel.channelId };
-        entry = { channel, digest: (await deps.repo.getChannelSettings(channel)).digest ? new ChannelDigest() : null };
-        channels.set(key, entry);
-      }
-      entry.digest?.add(t, latest.get(t.id));
-    }
+    for (const t of page) (await digestOf(t.channel))?.add(t, latest.get(t.id));
+  }
+  const domains = (await deps.mailDomains?.list()) ?? [];
+  for (let i = 0; i < domains.length; i += PAGE) {
+    const page = domains.slice(i, i + PAGE);
+    const states = await deps.mailDomains!.getStates(page.map((d) => d.id));
+    for (const d of page) (await digestOf(d.channel))?.addDomain(d, states.get(d.id));
   }
   let enqueued = 0;
   for (const [key, { channel, digest }] of channels) {
@@ -76,18 +88,29 @@ const before = (a: Row, b: Row): number => (a.min ?? Infinity) - (b.min ?? Infin
 /** One channel's digest, built one target at a time in bounded memory. */
 export class ChannelDigest {
   private total = 0;
+  private domains = 0;
   /** The first MAX_ITEMS rows in digest order. */
   private readonly top: Row[] = [];
   /** Per status: how many, and its first row in digest order (the counts are listed in that order). */
   private readonly statuses = new Map<string, { count: number; first: Row }>();
 
   add(t: TargetRecord, l: LatestResults | undefined): void {
-    const soonest = l === undefined ? undefined : soonestCertificate(l.results);
+    this.addRow(t.id, displayName(t), l?.status, l?.results ?? []);
+  }
+
+  /** A watched mail domain: one row, its soonest-expiring host certificate and its status. */
+  addDomain(d: MailDomainRecord, s: MailDomainState | undefined): void {
+    this.domains++;
+    this.addRow(d.id, `mail ${domainName(d)}`, s?.status, s?.hosts.flatMap((h) => h.results) ?? []);
+  }
+
+  private addRow(id: string, name: string, status: string | undefined, results: readonly ProbeResult[]): void {
+    const soonest = soonestCertificate(results);
     const cert = soonest?.certificate ?? null;
     const row: Row = {
-      id: t.id,
-      name: displayName(t),
-      status: l?.status ?? 'unchecked',
+      id,
+      name,
+      status: status ?? 'unchecked',
       min: cert === null ? null : cert.daysLeft,
       when: cert === null || soonest === undefined ? null : expiryText(cert, soonest.checkedAt),
     };
@@ -112,7 +135,7 @@ export class ChannelDigest {
     const counts = [...this.statuses].sort(([, a], [, b]) => before(a.first, b.first));
     const worst = ['error', 'critical', 'warning'].find((s) => this.statuses.has(s));
     return {
-      title: `Certificate digest: ${this.total} target${this.total === 1 ? '' : 's'}`,
+      title: `Certificate digest: ${this.total - this.domains} target${this.total - this.domains === 1 ? '' : 's'}${this.domains === 0 ? '' : ` and ${this.domains} mail domain${this.domains === 1 ? '' : 's'}`}`,
       status: worst === undefined ? 'ok' : (worst as Reply['status']),
       text: [counts.map(([s, { count }]) => `${count} ${s}`).join(', ')],
       items,

@@ -18,6 +18,7 @@ import { checkMailDomain } from '../../src/mail/check.ts';
 import { MailWatch } from '../../src/mail/watch.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { OutboxStore } from '../../src/outbox/store.ts';
+import { postDigest } from '../../src/scheduler/digest.ts';
 import { Scheduler } from '../../src/scheduler/scheduler.ts';
 import { openStore } from '../../src/store/index.ts';
 import { KeyvRepository } from '../../src/store/repository.ts';
@@ -183,6 +184,17 @@ describe('chat: watched mail domains', () => {
     assert.match(last.title, /^Checked 0 targets and 1 mail domain: 1 ok$/);
     assert.match(last.items?.[0] ?? '', new RegExp(`^\\[OK\\] ${id} mail watch\\.test`));
     assert.notEqual((await b.watch.repo.getState(id))?.checkedAt, before, 'the domain was checked again');
+  });
+
+  it('digest: a watched mail domain is a row of its channel\'s digest', async () => {
+    setZone({ 'MX watch.test': mx([10, 'mx1.watch.test']) });
+    const b = bot(memory());
+    const id = idOf(await b.one('add mail watch.test'));
+    await b.repo.setChannelSettings(CHANNEL, { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: true });
+    assert.equal(await postDigest({ repo: b.repo, mailDomains: b.watch.repo, outbox: b.outbox }, new Date()), 1);
+    const [entry] = await b.outbox.pending();
+    assert.equal(entry?.message.title, 'Certificate digest: 0 targets and 1 mail domain');
+    assert.match(entry?.message.items?.[0] ?? '', new RegExp(`^OK mail watch\\.test: \\d+ days left \\[${id}\\]$`));
   });
 
   it('add: a target add and a mail add at once cannot both pass the last free entry', async () => {
