@@ -7,21 +7,10 @@
 // Usage: node test/limbo/pkijs.ts [--verbose]
 import { spawnSync } from 'node:child_process';
 import { webcrypto } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
 import * as pkijs from 'pkijs';
+import { serverCases, type LimboCase } from './corpus.ts';
 import { pemToDer } from '../../src/cert/trust.ts';
 
-interface LimboCase {
-  id: string;
-  validation_kind: string;
-  trusted_certs: string[];
-  untrusted_intermediates: string[];
-  peer_certificate: string;
-  validation_time: string | null;
-  crls: string[];
-  expected_result: 'SUCCESS' | 'FAILURE';
-}
 
 pkijs.setEngine('node', new pkijs.CryptoEngine({ name: 'node', crypto: webcrypto as unknown as Crypto }));
 
@@ -47,8 +36,7 @@ async function verdict(c: LimboCase): Promise<'accept' | 'reject' | 'crash'> {
   }
 }
 
-const corpus = JSON.parse(gunzipSync(readFileSync(new URL('./limbo-core.json.gz', import.meta.url))).toString('utf8')) as { testcases: LimboCase[] };
-const cases = corpus.testcases.filter((c) => c.validation_kind === 'SERVER');
+const cases = serverCases();
 const one = process.argv.indexOf('--case');
 if (one !== -1) {
   process.stdout.write(await verdict(cases[Number(process.argv[one + 1])]!));

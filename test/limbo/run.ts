@@ -3,26 +3,14 @@
 // Usage: node test/limbo/run.ts [--verbose] [--id <substring>]
 // Exit 1 on any crash, or when the judge has more false accepts than openssl.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { judge } from '../../src/cert/judge.ts';
+import { serverCases, type LimboCase } from './corpus.ts';
 import { pemToDer, TrustStore } from '../../src/cert/trust.ts';
 import type { Judgement, ProblemCode } from '../../src/cert/types.ts';
 
-interface LimboCase {
-  id: string;
-  validation_kind: string;
-  trusted_certs: string[];
-  untrusted_intermediates: string[];
-  peer_certificate: string;
-  validation_time: string | null;
-  expected_peer_name: { kind: string; value: string } | null;
-  max_chain_depth: number | null;
-  crls: string[];
-  expected_result: 'SUCCESS' | 'FAILURE';
-}
 
 type Verdict = 'accept' | 'reject' | 'crash';
 
@@ -112,8 +100,7 @@ function main(): number {
   const args = process.argv.slice(2);
   const verbose = args.includes('--verbose');
   const only = args.includes('--id') ? args[args.indexOf('--id') + 1] : undefined;
-  const corpus = JSON.parse(gunzipSync(readFileSync(new URL('./limbo-core.json.gz', import.meta.url))).toString('utf8')) as { testcases: LimboCase[] };
-  const cases = corpus.testcases.filter((c) => c.validation_kind === 'SERVER' && (only === undefined || c.id.includes(only)));
+  const cases = serverCases().filter((c) => only === undefined || c.id.includes(only));
   const withOpenssl = hasOpenssl() && process.env.LIMBO_NO_OPENSSL === undefined;
   const dir = mkdtempSync(join(tmpdir(), 'limbo-'));
   const ours = tally();
