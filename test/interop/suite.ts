@@ -1,15 +1,16 @@
 // Interop driver: starts every real server (in parallel), checks each endpoint with certwatch
 // and with openssl s_client, asserts, stops exactly what it started and proves nothing is left.
 //   node test/interop/suite.ts --dir <run dir with certs/> [--only nginx,postfix] [--keep]
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { judgeEndpoint } from './lib/assert.ts';
 import { checkAll, targetOf, type CheckResult } from './lib/certwatch.ts';
 import { lowSeclevelConf, lowSeclevelConfText, type Ctx, type Endpoint } from './lib/context.ts';
 import { sClient, type Witness } from './lib/openssl.ts';
-import { leftovers, listeningPorts } from './lib/leftovers.ts';
-import { Processes, tail } from './lib/procs.ts';
+import { listeningPorts } from './lib/leftovers.ts';
+import { Processes } from './lib/procs.ts';
+import { SuiteReport } from './lib/report.ts';
 import { run } from './lib/run.ts';
 import { servers } from './servers/index.ts';
 
@@ -26,21 +27,9 @@ async function main(): Promise<number> {
   const only = values.only?.split(',');
   const selected = servers.filter((s) => !only || only.includes(s.name));
   const listeningBefore = await listeningPorts();
-  // The daemons run in their own process groups, so a Ctrl-C or a CI timeout would not reach
-  // them: stop them here before exiting.
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      console.log(`interop: ${sig}, stopping ${ctx.procs.started.length} daemons`);
-      void ctx.procs.stopAll(3000).finally(() => process.exit(130));
-    });
-  }
-
-  let passed = 0;
-  let failed = 0;
-  const fail = (what: string, why: string): void => {
-    failed++;
-    console.log(`FAIL ${what}\n     ${why.replaceAll('\n', '\n     ')}`);
-  };
+  const report = new SuiteReport('interop');
+  report.stopOnSignals(ctx);
+  const fail = report.fail.bind(report);
   try {
     const t0 = Date.now();
     const starts = await Promise.allSettled(selected.map((s) => s.start(ctx)));
@@ -49,8 +38,7 @@ async function main(): Promise<number> {
       const name = selected[i]?.name ?? '?';
       if (r.status === 'fulfilled') {
         endpoints.push(...r.value);
-        passed++;
-        console.log(`ok   ${name}: started, ${r.value.length} endpoints`);
+        report.pass(`${name}: started, ${r.value.length} endpoints`);
       } else fail(`${name}: could not be started`, r.reason instanceof Error ? r.reason.message : String(r.reason));
     });
     console.log(`servers up in ${Date.now() - t0} ms; checking ${endpoints.length} endpoints`);
@@ -61,28 +49,14 @@ async function main(): Promise<number> {
       const label = `${e.server} ${targetOf(e)} ${e.expectError ? 'no TLS' : e.scenario}${e.chainLength ? ` (${e.chainLength.why})` : ''}`;
       const failures = judgeEndpoint(ctx, e, results.get(e.port), witnesses[i] ?? new Error('no witness'));
       if (failures.length === 0) {
-        passed++;
         const r = results.get(e.port);
-        console.log(`ok   ${label} → ${r?.status} [${r?.problems.map((p) => p.code).join(', ')}]${r?.error ? ` error ${r.error.code}` : ''}`);
+        report.pass(`${label} → ${r?.status} [${r?.problems.map((p) => p.code).join(', ')}]${r?.error ? ` error ${r.error.code}` : ''}`);
       } else fail(label, failures.join('\n'));
     });
   } finally {
-    if (values.keep) console.log(`--keep: servers left running, pids ${ctx.procs.started.map((p) => p.pid).join(' ')}`);
-    else {
-      await ctx.procs.stopAll();
-      const left = await leftovers(ctx.dir, ctx.procs, listeningBefore);
-      if (left.length === 0) {
-        passed++;
-        console.log(`ok   cleanup: ${ctx.procs.started.length} daemons stopped, no process or port left`);
-      } else fail('cleanup', left.join('\n'));
-    }
+    await report.stopAll(ctx, values.keep === true, ctx.dir, listeningBefore);
   }
-  if (failed > 0) {
-    console.log('\nlogs of the run:');
-    for (const f of readdirSync(ctx.logs)) console.log(`--- ${f}\n${tail(join(ctx.logs, f), 15)}`);
-  }
-  console.log(`\ninterop: ${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  return report.end(ctx);
 }
 
 function toError(e: unknown): Error {

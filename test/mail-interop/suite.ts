@@ -3,7 +3,7 @@
 // validating with the zones' trust anchors; then every case of cases.ts through certwatch's
 // own mail check, and the stop with the leftover check.
 //   node test/mail-interop/suite.ts --dir <run dir with certs/> [--keep]
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +12,8 @@ import { DnsCache } from '../../src/dns/cache.ts';
 import { DnsClient } from '../../src/dns/client.ts';
 import { checkMailDomain } from '../../src/mail/check.ts';
 import { createAddressPolicy } from '../../src/security/address-policy.ts';
-import { leftovers, listeningPorts } from '../interop/lib/leftovers.ts';
+import { listeningPorts } from '../interop/lib/leftovers.ts';
+import { SuiteReport } from '../interop/lib/report.ts';
 import { certFiles, lowSeclevelConf, lowSeclevelConfText, type Ctx, type Endpoint } from '../interop/lib/context.ts';
 import { Processes, tail } from '../interop/lib/procs.ts';
 import { dovecot } from '../interop/servers/dovecot.ts';
@@ -60,19 +61,9 @@ async function main(): Promise<number> {
   writeFileSync(lowSeclevelConf(ctx), lowSeclevelConfText);
   reissueValidLeaf(ctx.certs, zoneNames);
   const listeningBefore = await listeningPorts();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => {
-      console.log(`mail-interop: ${sig}, stopping ${ctx.procs.started.length} daemons`);
-      void ctx.procs.stopAll(3000).finally(() => process.exit(130));
-    });
-  }
-
-  let passed = 0;
-  let failed = 0;
-  const fail = (what: string, why: string): void => {
-    failed++;
-    console.log(`FAIL ${what}\n     ${why.replaceAll('\n', '\n     ')}`);
-  };
+  const report = new SuiteReport('mail-interop');
+  report.stopOnSignals(ctx);
+  const fail = report.fail.bind(report);
   const silent: { port: number; close(): Promise<void> }[] = [];
   try {
     const t0 = Date.now();
@@ -89,8 +80,7 @@ async function main(): Promise<number> {
     const zs = zones(world);
     if (JSON.stringify(zs.map((z) => z.name)) !== JSON.stringify(zoneNames)) throw new Error('lib/zones.ts: zoneNames and zones() disagree');
     const dns = await startDns(dir, ctx.procs, zs);
-    console.log(`ok   servers up in ${Date.now() - t0} ms: postfix, dovecot, policy nginx, knotd (${zs.filter((z) => z.signed).length} signed zones, 1 unsigned), unbound; resolver 127.0.0.1:${dns.resolver.port}`);
-    passed++;
+    report.pass(`servers up in ${Date.now() - t0} ms: postfix, dovecot, policy nginx, knotd (${zs.filter((z) => z.signed).length} signed zones, 1 unsigned), unbound; resolver 127.0.0.1:${dns.resolver.port}`);
 
     const rootPem = readFileSync(join(ctx.certs, 'root.pem'), 'utf8');
     const trust = TrustStore.fromPem(rootPem, 'interop root');
@@ -126,10 +116,8 @@ async function main(): Promise<number> {
     for (const c of cases) {
       try {
         const out = await c.run(env);
-        if (out.failures.length === 0) {
-          passed++;
-          console.log(`ok   ${c.name}\n       ${out.summary}`);
-        } else fail(c.name, `${out.failures.join('\n')}\n(${out.summary})`);
+        if (out.failures.length === 0) report.pass(`${c.name}\n       ${out.summary}`);
+        else fail(c.name, `${out.failures.join('\n')}\n(${out.summary})`);
       } catch (err) {
         fail(c.name, err instanceof Error ? (err.stack ?? err.message) : String(err));
       }
@@ -138,23 +126,9 @@ async function main(): Promise<number> {
     fail('setup', err instanceof Error ? (err.stack ?? err.message) : String(err));
   } finally {
     await Promise.all(silent.map((s) => s.close()));
-    if (values.keep) console.log(`--keep: servers left running, pids ${ctx.procs.started.map((p) => p.pid).join(' ')}`);
-    else {
-      await ctx.procs.stopAll();
-      const left = await leftovers(dir, ctx.procs, listeningBefore, dnsPorts);
-      if (left.length === 0) {
-        passed++;
-        console.log(`ok   cleanup: ${ctx.procs.started.length} daemons stopped, no process or port left`);
-      } else fail('cleanup', left.join('\n'));
-    }
+    await report.stopAll(ctx, values.keep === true, dir, listeningBefore, dnsPorts);
   }
-  if (failed > 0) {
-    console.log('\nlogs of the run:');
-    for (const f of readdirSync(ctx.logs)) console.log(`--- ${f}\n${tail(join(ctx.logs, f), 15)}`);
-    console.log(`--- unbound query log (last lines)\n${tail(join(dir, 'dns', 'queries.log'), 30)}`);
-  }
-  console.log(`\nmail-interop: ${passed} passed, ${failed} failed`);
-  return failed === 0 ? 0 : 1;
+  return report.end(ctx, () => console.log(`--- unbound query log (last lines)\n${tail(join(dir, 'dns', 'queries.log'), 30)}`));
 }
 
 process.exitCode = await main().catch((e: unknown) => {
