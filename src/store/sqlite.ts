@@ -27,6 +27,19 @@ type WriteOp =
   | { kind: 'set'; entries: { key: string; value: string }[]; resolve: (ok: boolean) => void; reject: (err: unknown) => void }
   | { kind: 'delete'; keys: string[]; resolve: (existed: boolean) => void; reject: (err: unknown) => void };
 
+/** Runs `op` again while it fails with SQLITE_BUSY, for at most `budgetMs` (backoff 5 ms doubling to 200 ms). */
+async function whileBusy<T>(op: () => Promise<T>, budgetMs: number): Promise<T> {
+  const deadline = Date.now() + budgetMs;
+  for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+    try {
+      return await op();
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() + delay > deadline) throw err;
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
 /** Options for the embedded store. */
 export interface SqliteStoreOptions {
   /** File path, or `:memory:`. */
@@ -47,7 +60,13 @@ export class SqliteStore extends KeyvSqlite {
     const base = this.query;
     // Every statement, reads included, waits for the pragmas; synchronous is per connection
     // and @keyv/sqlite uses one connection for the life of the store.
-    const ready = base('PRAGMA journal_mode=WAL').then(() => base('PRAGMA synchronous=FULL'));
+    // Switching a new file to WAL takes an exclusive lock, and SQLite answers SQLITE_BUSY at once,
+    // without its busy handler, when another connection opens the same new file at that moment
+    // (seen with a second replica or the CLI starting beside the bot). `ready` is awaited by
+    // every statement, so a failure here would break the store for good: retry within the
+    // busy timeout.
+    const retry = (sql: string): Promise<unknown> => whileBusy(() => base(sql), opts.busyTimeout);
+    const ready = retry('PRAGMA journal_mode=WAL').then(() => retry('PRAGMA synchronous=FULL'));
     ready.catch(() => {}); // reported by the first statement that awaits it
     this.query = async (sql, ...params) => {
       await ready;
