@@ -191,17 +191,30 @@ function issuerLabel(c: Cert): string {
 }
 
 /**
- * CN_NOT_IN_SAN by whom the CABF Baseline Requirements bind. Under a bundled (public) root the
- * CA broke 7.1.4.3 and must revoke the certificate within 5 days (BR 4.9.1.1): a warning, the
- * replacement is coming anyway. Under a private anchor, or none, it binds no one and every
- * client ignores the CN (private CAs often issue such CNs): a note, no status change.
+ * CN_NOT_IN_SAN by whom the CABF Baseline Requirements bind, and by what the CN says.
+ *
+ * Under a bundled (public) root the CA broke 7.1.4.3 and must revoke the certificate within 5
+ * days (BR 4.9.1.1):
+ * - a CN that spells one of the certificate's own SAN identities differently (case, IPv4 in hex
+ *   or with leading zeros, IPv6 not in RFC 5952 form, Unicode for an A-label) is critical: two
+ *   texts for one identity is the ambiguity the rule's encoding clause exists to prevent
+ *   (software that compares names as text, or reads "0xC0A80101" or "010" the inet_aton way,
+ *   disagrees on what the certificate is for), and web PKI validators refuse it (x509-limbo
+ *   rejects every such certificate, with no case the other way);
+ * - a CN naming something the SAN does not is a warning: an inert label no client matches, and
+ *   x509-limbo itself accepts six such certificates while rejecting two.
+ * Under a private anchor, or none, the rule binds no one and every client ignores the CN
+ * (private CAs often issue such CNs): a note, no status change.
  */
 function commonName(leaf: Cert, anchor: Cert | null, trust: TrustStore, add: Add): JudgeNote[] {
   const findings = commonNameFindings(leaf);
   if (findings.length === 0) return [];
   if (anchor !== null && trust.isPublic(anchor)) {
-    const why = `a mis-issuance under the publicly trusted root "${anchor.label}" (CABF Baseline Requirements 7.1.4.3), which the CA must revoke within 5 days (BR 4.9.1.1): ask it for a replacement now (clients ignore the commonName meanwhile)`;
-    for (const f of findings) add('CN_NOT_IN_SAN', 'warning', `${f.message}: ${why}`);
+    const why = `a mis-issuance under the publicly trusted root "${anchor.label}" (CABF Baseline Requirements 7.1.4.3), which the CA must revoke within 5 days (BR 4.9.1.1)`;
+    for (const f of findings) {
+      if (f.spells !== null) add('CN_NOT_IN_SAN', 'critical', `${f.message}: two texts for one name, ${why}, after which clients that check revocation refuse it: replace it now`);
+      else add('CN_NOT_IN_SAN', 'warning', `${f.message}: ${why}: ask it for a replacement now (clients ignore the commonName meanwhile)`);
+    }
     return [];
   }
   const where = anchor === null ? 'the chain reaches none' : `"${anchor.label}" is a private one`;

@@ -48,24 +48,57 @@ export function leafRules(leaf: Cert): Finding[] {
   return out;
 }
 
+/** A CN_NOT_IN_SAN finding, and the SAN entry the commonName spells differently, if it names one. */
+export interface CommonNameFinding extends Finding {
+  /** The subjectAltName entry (as written there) that the commonName names in another spelling; null when it names something else. */
+  spells: string | null;
+}
+
 /**
- * CABF 7.1.4.3: a commonName must be a character-for-character copy of a subjectAltName entry.
- * No client enforces it (Chrome, webpki, Go, OpenSSL and pyca cryptography match SANs only and
- * accept such certificates; x509-limbo PR #533), so it never fails the path; the judge decides
- * how loud it is by the anchor (a warning under a public root, a note under a private one;
- * docs/judge.md). Free-text CNs ("My server") are left alone; a CN of digits, hex or colons is
- * read as an attempted address.
+ * CABF 7.1.4.3: a commonName must be a character-for-character copy of a subjectAltName entry
+ * (IPv4 in dotted decimal per RFC 3986, IPv6 per RFC 5952, DNS names as the SAN writes them).
+ * No client matches names against the CN when a SAN is present (Chrome, webpki, Go, OpenSSL and
+ * pyca cryptography read SANs only), so it never fails the path; the judge decides how loud it
+ * is by the anchor and by `spells` (docs/judge.md). Free-text CNs ("My server") are left alone;
+ * a CN of digits, hex or colons is read as an attempted address.
  */
-export function commonNameFindings(leaf: Cert): Finding[] {
+export function commonNameFindings(leaf: Cert): CommonNameFinding[] {
   const p = leaf.parsed;
   if (p.san === null) return [];
-  const out: Finding[] = [];
-  const sans = new Set(leaf.sanList);
+  const out: CommonNameFinding[] = [];
+  const sans = leaf.sanList;
   for (const a of p.subjectAttributes) {
-    if (a.oid !== OID.commonName || !hostLike(a.value) || sans.has(a.value)) continue;
-    out.push({ code: 'CN_NOT_IN_SAN', message: `server certificate "${leaf.label}" has the commonName "${a.value}", which is not a copy of one of its subjectAltName entries` });
+    if (a.oid !== OID.commonName || !hostLike(a.value) || sans.includes(a.value)) continue;
+    const spells = sameIdentity(a.value, sans);
+    const what = spells === null ? 'which is not a copy of one of its subjectAltName entries' : `another spelling of its subjectAltName entry "${spells}" (CABF 7.1.4.3 wants a character-for-character copy)`;
+    out.push({ code: 'CN_NOT_IN_SAN', message: `server certificate "${leaf.label}" has the commonName "${a.value}", ${what}`, spells });
   }
   return out;
+}
+
+/**
+ * The SAN entry that `cn` names when read as a host the way a URL parser reads one (WHATWG
+ * host parsing, what browsers and most HTTP stacks do with a host string): case folded, Unicode
+ * labels to A-labels, IPv4 in any inet_aton notation (hex, octal, leading zeros), IPv6
+ * compressed. Null when it names none of them, or cannot be read as a host.
+ */
+function sameIdentity(cn: string, sans: readonly string[]): string | null {
+  const host = urlHost(cn.includes(':') ? `[${cn}]` : cn);
+  if (host === null) return null;
+  for (const san of sans) {
+    const other = urlHost(san.includes(':') ? `[${san}]` : san);
+    if (other !== null && other === host) return san;
+  }
+  return null;
+}
+
+function urlHost(text: string): string | null {
+  if (text.length > 253 || /[\s/?#@\\]/.test(text)) return null;
+  try {
+    return new URL(`http://${text}/`).hostname;
+  } catch {
+    return null;
+  }
 }
 
 /** A commonName that reads as a host name or an address: no spaces, and a dot, a colon, or a 0x number. */

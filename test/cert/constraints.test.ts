@@ -206,6 +206,34 @@ describe('host names', async () => {
     assert.equal(j.notes, undefined);
   });
 
+  it('rules: under a publicly trusted root a commonName spelling a SAN identity differently is critical; under a private CA a note', async () => {
+    const pub = TrustStore.fromBundle([root.certPem]);
+    const cases: [string, string, string][] = [
+      ['Www.Example.com', 'www.example.com', 'www.example.com'],
+      ['0x7f000001', '127.0.0.1', '127.0.0.1'],
+      ['127.000.000.001', '127.0.0.1', '127.0.0.1'],
+      ['2001:DB8::1', '2001:db8::1', '2001:db8::1'],
+      ['2001:db8:0:0:0:0:0:1', '2001:db8::1', '2001:db8::1'],
+      ['bücher.example', 'xn--bcher-kva.example', 'xn--bcher-kva.example'],
+    ];
+    for (const [cn, san, asked] of cases) {
+      const leaf = await makeLeaf(root, { sans: [san], name: cn });
+      const j = judge({ chain: [leaf.der], tlsVersion: 'TLSv1.3', expectedName: asked, now: new Date(), warnDays: 30, critDays: 7 }, pub);
+      assert.deepEqual(j.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'critical']], cn);
+      assert.match(j.problems[0]?.message ?? '', /another spelling of its subjectAltName entry ".+".*revoke within 5 days/, cn);
+      assert.equal(j.trusted, true, cn);
+      const priv = run([leaf], root, { expectedName: asked });
+      assert.deepEqual(priv.problems, [], cn);
+      assert.deepEqual(priv.notes?.map((n) => n.code), ['CN_NOT_IN_SAN'], cn);
+    }
+    // A name the SAN does not hold, even one that looks related, stays a warning.
+    for (const [cn, san] of [['www.example.org', 'www.example.com'], ['127.0.0.2', '127.0.0.1'], ['xn--bcher-kva.example', 'xn--n3h.example']] as const) {
+      const leaf = await makeLeaf(root, { sans: [san], name: cn });
+      const j = judge({ chain: [leaf.der], tlsVersion: 'TLSv1.3', expectedName: san, now: new Date(), warnDays: 30, critDays: 7 }, pub);
+      assert.deepEqual(j.problems.map((p) => [p.code, p.severity]), [['CN_NOT_IN_SAN', 'warning']], cn);
+    }
+  });
+
   it('rules: an extra CA is private even beside the bundled roots; a CN copied from the SAN is neither note nor warning', async () => {
     const leaf = await makeLeaf(root, { sans: ['www.example.com'], name: 'other.example.com' });
     const mixed = TrustStore.fromBundle([]).withExtra(root.certPem);

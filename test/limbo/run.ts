@@ -25,7 +25,11 @@ export function verdictOf(j: Judgement, nameChecked: boolean): 'accept' | 'rejec
 
 function runJudge(c: LimboCase): { verdict: Verdict; detail: string } {
   try {
-    const trust = c.trusted_certs.length === 0 ? TrustStore.empty() : TrustStore.fromPem(c.trusted_certs, `${c.id} trusted`);
+    // Limbo validates as a web PKI client (RFC 5280 plus the CA/Browser Forum profile that
+    // webpki enforces): each case's trusted certificates play the part Node's bundled Mozilla
+    // roots play in production, so the rules that bind publicly trusted CAs apply to them. They
+    // are still the only anchors.
+    const trust = c.trusted_certs.length === 0 ? TrustStore.empty() : TrustStore.fromBundle(c.trusted_certs);
     const chain = [c.peer_certificate, ...c.untrusted_intermediates].flatMap((pem) => pemToDer(pem));
     const j = judge(
       {
