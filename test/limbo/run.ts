@@ -1,7 +1,8 @@
 // Conformance: every SERVER case of the x509-limbo corpus through the judge the probe uses,
 // next to `openssl verify -x509_strict -purpose sslserver` when openssl is installed.
 // Usage: node test/limbo/run.ts [--verbose] [--id <substring>]
-// Exit 1 on any crash, or when the judge has more false accepts than openssl.
+// Exit 1 on any crash, when the judge has more false accepts than openssl, or when it agrees
+// on fewer than 95% of the cases.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -130,6 +131,11 @@ function main(): number {
   }
   if (withOpenssl && ours.falseAccepts > theirs.falseAccepts) {
     console.log(`FAIL: the judge accepts ${ours.falseAccepts} chains clients refuse, openssl ${theirs.falseAccepts}`);
+    return 1;
+  }
+  // Issue 8's floor: at least 95% of the cases run (the whole corpus unless --id narrows it).
+  if (only === undefined && ours.agree < Math.ceil(cases.length * 0.95)) {
+    console.log(`FAIL: the judge agrees on ${ours.agree} of ${cases.length} cases, below 95% (${Math.ceil(cases.length * 0.95)})`);
     return 1;
   }
   return 0;
