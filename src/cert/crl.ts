@@ -104,7 +104,8 @@ function readCrl(der: Uint8Array): ParsedCrl {
     f = fields[++i];
   }
   if (f?.tag === 0x30) {
-    for (const entry of children(der, f)) readEntry(der, entry, crl);
+    const seen = new Set<string>();
+    for (const entry of children(der, f)) readEntry(der, entry, crl, seen);
     f = fields[++i];
   }
   if (f?.tag === 0xa0) {
@@ -195,7 +196,7 @@ function readScope(der: Uint8Array, seq: Tlv): NonNullable<ParsedCrl['scope']> {
   return scope;
 }
 
-function readEntry(der: Uint8Array, entry: Tlv, crl: ParsedCrl): void {
+function readEntry(der: Uint8Array, entry: Tlv, crl: ParsedCrl, seen: Set<string>): void {
   const [serial, dateT, exts, extra] = children(der, entry);
   if (entry.tag !== 0x30 || serial?.tag !== 0x02 || dateT === undefined || extra !== undefined) throw new DerError('malformed revoked certificate entry');
   const e: RevokedEntry = { date: decodeTime(der, dateT), reason: null };
@@ -215,6 +216,11 @@ function readEntry(der: Uint8Array, entry: Tlv, crl: ParsedCrl): void {
       }
     }
   }
+  const key = serialKey(content(der, serial));
+  // Two entries for one serial leave its status to the reader's choice of entry (date, reason,
+  // removeFromCRL): the CRL is ambiguous, and CABF forbids it (servercert issue 589).
+  if (seen.has(key)) crl.defects.push('it lists a serial number twice, so the status of that certificate is ambiguous');
+  seen.add(key);
   // removeFromCRL (RFC 5280 section 5.3.1) undoes a hold: the serial is no longer revoked.
-  if (!removed) crl.revoked.set(serialKey(content(der, serial)), e);
+  if (!removed) crl.revoked.set(key, e);
 }

@@ -248,6 +248,8 @@ function readExtension(der: Uint8Array, oid: string, critical: boolean, value: T
       const bytes = der.subarray(bits.start + 1, bits.end);
       for (let i = 0; i < Math.min(bytes.length * 8, 16); i++) if ((bytes[i >> 3]! >> (7 - (i & 7))) & 1) v |= 1 << i;
       p.keyUsage = v;
+      // RFC 5280 section 4.2.1.3: when the extension appears, at least one bit MUST be set.
+      if (v === 0) throw new DerError('it asserts no usage at all (RFC 5280 section 4.2.1.3)');
       return;
     }
     case OID.extKeyUsage: {

@@ -56,6 +56,18 @@ describe('revocation', async () => {
     assert.deepEqual(only(run([leaf, inter], root, [crl], { revocationPolicy: 'hard-fail' })), [['REVOCATION_UNKNOWN', 'critical']]);
   });
 
+  it('revocation: a CRL listing one serial twice is ambiguous and not used, even when the leaf is not on it', async () => {
+    const crl = await makeCrl(inter, { revoked: [{ cert: other }], duplicateFirst: true });
+    const parsed = parseCrl(crl);
+    assert.ok(typeof parsed !== 'string');
+    assert.match(parsed.defects.join(' '), /lists a serial number twice/);
+    const j = run([leaf, inter], root, [crl]);
+    assert.deepEqual(only(j), [['REVOCATION_UNKNOWN', 'warning']]);
+    assert.deepEqual(only(run([leaf, inter], root, [crl], { revocationPolicy: 'hard-fail' })), [['REVOCATION_UNKNOWN', 'critical']]);
+    // Distinct serials, as in every CRL above, stay usable.
+    assert.deepEqual(run([leaf, inter], root, [await makeCrl(inter, { revoked: [{ cert: other }, { cert: inter }] })]).problems, []);
+  });
+
   it('revocation: a CRL not yet valid at the validation time is not used', async () => {
     const crl = await makeCrl(inter, { revoked: [{ cert: leaf }], thisUpdate: new Date(Date.now() + DAY), nextUpdate: new Date(Date.now() + 8 * DAY) });
     assert.deepEqual(only(run([leaf, inter], root, [crl])), [['REVOCATION_UNKNOWN', 'warning']]);

@@ -1,5 +1,7 @@
+import 'reflect-metadata';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import * as x509 from '@peculiar/x509';
 import { judge } from '../../src/cert/judge.ts';
 import { TrustStore } from '../../src/cert/trust.ts';
 import type { Judgement, JudgeInput } from '../../src/cert/types.ts';
@@ -25,6 +27,19 @@ describe('path rules', async () => {
     const j = run([leaf], TrustStore.fromPem(root.certPem));
     assert.deepEqual(codes(j), ['CHAIN_INCOMPLETE']);
     assert.match(j.problems[0]!.message, /serve the intermediate/);
+  });
+
+  it('rules: a keyUsage that asserts no usage is MALFORMED_CERTIFICATE, however its BIT STRING is written', async () => {
+    const trust = TrustStore.fromPem(root.certPem);
+    // DER's empty BIT STRING (03 01 00), and a padded one whose bits are all zero (03 02 07 00).
+    for (const bits of [[0x03, 0x01, 0x00], [0x03, 0x02, 0x07, 0x00]]) {
+      const ku = new x509.Extension('2.5.29.15', true, new Uint8Array(bits));
+      const bare = await makeLeaf(inter, { keyUsage: null, extensions: [ku], key: { type: 'rsa', bits: 2048 } });
+      const j = run([bare, inter], trust);
+      assert.deepEqual(codes(j), ['MALFORMED_CERTIFICATE'], bits.join(' '));
+      assert.match(j.problems[0]!.message, /keyUsage extension is malformed/);
+    }
+    assert.deepEqual(codes(run([await makeLeaf(inter, { keyUsage: x509.KeyUsageFlags.digitalSignature }), inter], trust)), []);
   });
 
   it('rules: a leaf used as an issuer is INVALID_CA naming the certificate', async () => {

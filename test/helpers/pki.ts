@@ -172,7 +172,7 @@ export async function makeLeaf(issuer: Issued | null, o: CertOptions = {}): Prom
   const sanType = (v: string): 'ip' | 'dns' | 'email' => (isIP(v) ? 'ip' : v.startsWith('email:') ? 'email' : 'dns');
   const extensions: x509.Extension[] = [
     new x509.BasicConstraintsExtension(false, undefined, true),
-    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+    ...(o.keyUsage === null ? [] : [new x509.KeyUsagesExtension(o.keyUsage ?? x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true)]),
     ...(eku === null ? [] : [new x509.ExtendedKeyUsageExtension(eku)]),
     new x509.SubjectAlternativeNameExtension(sans.map((v) => ({ type: sanType(v), value: v.replace(/^email:/, '') }))),
     await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
@@ -221,6 +221,8 @@ export interface CrlOptions {
   crlNumber?: 'present' | 'missing' | 'critical';
   /** Sign with this CA's key instead of the issuer's (a forged or re-keyed CRL). */
   signer?: Issued;
+  /** List the first revoked certificate's serial a second time (generators refuse to). */
+  duplicateFirst?: boolean;
 }
 
 /** A DER CRL issued in `issuer`'s name (RFC 5280 section 5). */
@@ -232,10 +234,42 @@ export async function makeCrl(issuer: Issued, o: CrlOptions = {}): Promise<Buffe
     issuer: issuer.cert.subject,
     thisUpdate: o.thisUpdate ?? new Date(Date.now() - DAY),
     ...(o.nextUpdate === null ? {} : { nextUpdate: o.nextUpdate ?? new Date(Date.now() + 7 * DAY) }),
-    entries: (o.revoked ?? []).map((r) => ({ serialNumber: r.cert.cert.serialNumber, revocationDate: r.date ?? new Date(Date.now() - 2 * DAY), ...(r.reason === undefined ? {} : { reason: r.reason }) })),
+    entries: [
+      ...(o.revoked ?? []).map((r) => ({ serialNumber: r.cert.cert.serialNumber, revocationDate: r.date ?? new Date(Date.now() - 2 * DAY), ...(r.reason === undefined ? {} : { reason: r.reason }) })),
+      // A placeholder serial of the first one's length, overwritten with it below.
+      ...(o.duplicateFirst === true ? [{ serialNumber: placeholderSerial(o.revoked?.[0]?.cert.cert.serialNumber ?? '01'), revocationDate: new Date(Date.now() - 2 * DAY) }] : []),
+    ],
     extensions,
     signingKey: await importSigner(signer, 'SHA-256'),
     signingAlgorithm: signing(signer.key, 'SHA-256'),
   });
-  return Buffer.from(crl.rawData);
+  const der = Buffer.from(crl.rawData);
+  if (o.duplicateFirst !== true) return der;
+  const first = o.revoked?.[0]?.cert.cert.serialNumber ?? '01';
+  return resignCrl(der, Buffer.from(placeholderSerial(first), 'hex'), Buffer.from(first, 'hex'), signer);
+}
+
+/** A serial of the same length as `hex` that differs from it. */
+function placeholderSerial(hex: string): string {
+  return hex.slice(0, -2) + (hex.endsWith('7e') ? '7d' : '7e');
+}
+
+/** `der` (a CRL) with the INTEGER `from` replaced by `to` (same length) in its TBS, signed again by `signer`. */
+async function resignCrl(der: Buffer, from: Buffer, to: Buffer, signer: Issued): Promise<Buffer> {
+  const { createPrivateKey, sign } = await import('node:crypto');
+  // CertificateList ::= SEQUENCE { tbsCertList, signatureAlgorithm, signatureValue }
+  const outerLen = der[1]! & 0x80 ? 2 + (der[1]! & 0x7f) : 2;
+  const tbsAt = outerLen;
+  const tbsHeader = der[tbsAt + 1]! & 0x80 ? 2 + (der[tbsAt + 1]! & 0x7f) : 2;
+  const tbsLen = der[tbsAt + 1]! & 0x80 ? der.readUIntBE(tbsAt + 2, der[tbsAt + 1]! & 0x7f) : der[tbsAt + 1]!;
+  const tbs = Buffer.from(der.subarray(tbsAt, tbsAt + tbsHeader + tbsLen));
+  const needle = Buffer.concat([Buffer.from([0x02, from.length]), from]);
+  const at = tbs.indexOf(needle);
+  if (at < 0) throw new Error('placeholder serial not found in the CRL');
+  Buffer.concat([Buffer.from([0x02, to.length]), to]).copy(tbs, at);
+  const algEnd = tbsAt + tbsHeader + tbsLen;
+  const algLen = 2 + der[algEnd + 1]!;
+  const alg = der.subarray(algEnd, algEnd + algLen);
+  const signature = sign('sha256', tbs, { key: createPrivateKey(signer.keyPem), dsaEncoding: 'der' });
+  return Buffer.from(tlv(0x30, tbs, alg, tlv(0x03, Buffer.from([0]), signature)));
 }
