@@ -50,6 +50,9 @@ const keyTypeNames: Record<string, string> = {
   ed448: 'Ed448',
   x25519: 'X25519',
   x448: 'X448',
+  'ml-dsa-44': 'ML-DSA-44',
+  'ml-dsa-65': 'ML-DSA-65',
+  'ml-dsa-87': 'ML-DSA-87',
 };
 
 const curveBits: Record<string, number> = {

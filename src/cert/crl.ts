@@ -130,8 +130,13 @@ function bitString(bytes: Uint8Array): Uint8Array {
 }
 
 /** Each extension once: OID, criticality and the TLV inside its OCTET STRING. */
-function extensions(der: Uint8Array, list: Tlv, crl: ParsedCrl, where: string): Array<{ oid: string; critical: boolean; value: Tlv }> {
-  const out: Array<{ oid: string; critical: boolean; value: Tlv }> = [];
+/**
+ * Each extension once: OID, criticality and a reader of the element inside its OCTET STRING.
+ * The value is read only for the extensions certwatch processes: an unknown non-critical one is
+ * ignored whatever it holds (RFC 5280 section 5.2), even an empty value.
+ */
+function extensions(der: Uint8Array, list: Tlv, crl: ParsedCrl, where: string): Array<{ oid: string; critical: boolean; value: () => Tlv }> {
+  const out: Array<{ oid: string; critical: boolean; value: () => Tlv }> = [];
   for (const e of children(der, list)) {
     const parts = children(der, e);
     if (e.tag !== 0x30 || parts[0]?.tag !== 0x06) throw new DerError(`malformed ${where} extension`);
@@ -144,8 +149,12 @@ function extensions(der: Uint8Array, list: Tlv, crl: ParsedCrl, where: string): 
     }
     if (valueT?.tag !== 0x04) throw new DerError(`${where} extension ${oid} has no value`);
     if (out.some((x) => x.oid === oid)) crl.defects.push(`it has the ${where} extension ${oid} twice (RFC 5280 section 5.2)`);
-    const value = readTlv(der, valueT.start, valueT.end);
-    if (value.end !== valueT.end) throw new DerError(`trailing bytes in ${where} extension ${oid}`);
+    const octets = valueT;
+    const value = (): Tlv => {
+      const v = readTlv(der, octets.start, octets.end);
+      if (v.end !== octets.end) throw new DerError(`trailing bytes in ${where} extension ${oid}`);
+      return v;
+    };
     out.push({ oid, critical, value });
   }
   return out;
@@ -155,7 +164,7 @@ function readCrlExtensions(der: Uint8Array, list: Tlv, crl: ParsedCrl): void {
   for (const { oid, critical, value } of extensions(der, list, crl, 'CRL')) {
     switch (oid) {
       case CRL_OID.crlNumber:
-        if (value.tag !== 0x02) throw new DerError('CRLNumber is not an INTEGER');
+        if (value().tag !== 0x02) throw new DerError('CRLNumber is not an INTEGER');
         crl.crlNumber = { critical };
         break;
       case CRL_OID.deltaCrlIndicator:
@@ -163,7 +172,7 @@ function readCrlExtensions(der: Uint8Array, list: Tlv, crl: ParsedCrl): void {
         crl.defects.push('it is a delta CRL (deltaCRLIndicator), which certwatch does not combine with a base CRL (RFC 5280 section 5.2.4)');
         break;
       case CRL_OID.issuingDistributionPoint:
-        crl.scope = readScope(der, value);
+        crl.scope = readScope(der, value());
         break;
       case CRL_OID.authorityKeyId:
       case CRL_OID.issuerAltName:
@@ -186,7 +195,14 @@ function readScope(der: Uint8Array, seq: Tlv): NonNullable<ParsedCrl['scope']> {
     if (f.tag === 0xa0) {
       const full = children(der, f).find((x) => x.tag === 0xa0);
       if (full === undefined) scope.unsupported = 'a distribution point named relative to the CRL issuer';
-      else for (const g of children(der, full)) scope.distributionPoints.push(Buffer.from(encoding(der, g)).toString('latin1'));
+      else {
+        for (const g of children(der, full)) {
+          // A distribution point is located by a URI or named by a directoryName (RFC 5280
+          // section 4.2.1.13); CABF 7.2.2.1 allows URIs only. Any other name type locates nothing.
+          if (g.tag !== 0x86 && g.tag !== 0xa4) scope.unsupported = 'a distribution point name that is neither a URI nor a directory name';
+          scope.distributionPoints.push(Buffer.from(encoding(der, g)).toString('latin1'));
+        }
+      }
     } else if (f.tag === 0x81) scope.onlyUser = flag(f);
     else if (f.tag === 0x82) scope.onlyCa = flag(f);
     else if (f.tag === 0x83) scope.unsupported = 'onlySomeReasons (a CRL partitioned by reason)';
@@ -205,8 +221,9 @@ function readEntry(der: Uint8Array, entry: Tlv, crl: ParsedCrl, seen: Set<string
     if (exts.tag !== 0x30) throw new DerError('crlEntryExtensions are not a SEQUENCE');
     for (const { oid, critical, value } of extensions(der, exts, crl, 'CRL entry')) {
       if (oid === CRL_OID.reasonCode) {
-        const code = content(der, value);
-        if (value.tag !== 0x0a || code.length !== 1) throw new DerError('reasonCode is not a small ENUMERATED');
+        const v = value();
+        const code = content(der, v);
+        if (v.tag !== 0x0a || code.length !== 1) throw new DerError('reasonCode is not a small ENUMERATED');
         e.reason = reasons[code[0]!] ?? `reason ${code[0]}`;
         removed = code[0] === 8;
       } else if (oid === CRL_OID.certificateIssuer) {

@@ -326,7 +326,14 @@ function readDistributionPoints(der: Uint8Array, seq: Tlv): string[] {
     if (dp.tag !== 0x30) throw new DerError('malformed DistributionPoint');
     const dpName = children(der, dp).find((f) => f.tag === 0xa0);
     const full = dpName === undefined ? undefined : children(der, dpName).find((f) => f.tag === 0xa0);
-    if (full !== undefined) for (const g of children(der, full)) names.push(Buffer.from(encoding(der, g)).toString('latin1'));
+    if (full !== undefined) {
+      for (const g of children(der, full)) {
+        // A distribution point is located by a URI or named by a directoryName (section
+        // 4.2.1.13; CABF 7.1.2.11.2 allows URIs only): any other name type locates nothing.
+        if (g.tag !== 0x86 && g.tag !== 0xa4) throw new DerError('a distribution point name is neither a URI nor a directory name');
+        names.push(Buffer.from(encoding(der, g)).toString('latin1'));
+      }
+    }
   }
   return names;
 }

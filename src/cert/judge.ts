@@ -60,6 +60,7 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
     if (chosen !== null) for (const f of crls.check(chosen.certs, chosen.anchor, now).unknown) add(f.code, severity, f.message);
   }
   const notes = commonName(leaf, chosen?.anchor ?? null, trust, add);
+  if (chosen !== null && trust.isPublic(chosen.anchor)) forbiddenPurposes(chosen.certs, chosen.anchor, trust, add);
   weakness(sent, add);
   legacyTls(input.tlsVersion, add);
 
@@ -220,6 +221,37 @@ function commonName(leaf: Cert, anchor: Cert | null, trust: TrustStore, add: Add
   const where = anchor === null ? 'the chain reaches none' : `"${anchor.label}" is a private one`;
   const why = `clients ignore the commonName, and the CA/Browser Forum rule requiring a copy (7.1.4.3) binds only publicly trusted CAs: ${where}`;
   return findings.map((f) => ({ code: 'CN_NOT_IN_SAN', message: `${f.message}; ${why}` }));
+}
+
+/** Purposes the CA/Browser Forum profiles forbid beside serverAuth, by OID. */
+const forbiddenEku: Record<string, string> = {
+  '1.3.6.1.5.5.7.3.3': 'codeSigning',
+  '1.3.6.1.5.5.7.3.4': 'emailProtection',
+  '1.3.6.1.5.5.7.3.8': 'timeStamping',
+  '1.3.6.1.5.5.7.3.9': 'OCSPSigning',
+  '2.5.29.37.0': 'anyExtendedKeyUsage',
+  '1.3.6.1.4.1.11129.2.4.4': 'Precertificate Signing (RFC 6962)',
+};
+
+/**
+ * Under a bundled (public) root, the extendedKeyUsage of the leaf (CABF 7.1.2.7.10) and of each
+ * TLS intermediate (7.1.2.10.6) may hold serverAuth and clientAuth, and MUST NOT hold the
+ * purposes above: such a certificate is a mis-issuance the CA must revoke within 5 days (BR
+ * 4.9.1.1), critical for the same reason as CN_NOT_IN_SAN's other spellings. A certificate with
+ * the name and key of a trust anchor (a cross-certificate of a root) is left alone: its profile
+ * is another one (7.1.2.2). Private PKIs issue multi-purpose certificates freely: not checked.
+ */
+function forbiddenPurposes(certs: readonly Cert[], anchor: Cert, trust: TrustStore, add: Add): void {
+  certs.forEach((c, i) => {
+    if (i > 0 && trust.anchorFor(c) !== null) return;
+    const found = (c.parsed.extKeyUsage?.oids ?? []).flatMap((oid) => forbiddenEku[oid] ?? []);
+    // anyExtendedKeyUsage on the leaf already fails it (leafRules): reported once.
+    const listed = i === 0 ? found.filter((n) => n !== 'anyExtendedKeyUsage') : found;
+    if (listed.length === 0) return;
+    const who = i === 0 ? `server certificate "${c.label}"` : `intermediate certificate "${c.label}"`;
+    const rule = i === 0 ? '7.1.2.7.10' : '7.1.2.10.6';
+    add('WRONG_PURPOSE', 'critical', `${who} allows ${listed.join(', ')} in its extendedKeyUsage, which CABF ${rule} forbids beside serverAuth: a mis-issuance under the publicly trusted root "${anchor.label}" that the CA must revoke within 5 days (BR 4.9.1.1); replace it now`);
+  });
 }
 
 /** Weak keys anywhere in the sent chain; weak digests except on self-signed roots (their signature is not relied on). */

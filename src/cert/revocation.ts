@@ -14,7 +14,7 @@ import { who } from './rules.ts';
 export interface RevocationFindings {
   /** REVOKED findings: a usable CRL of the issuer lists the certificate. */
   revoked: Finding[];
-  /** REVOCATION_UNKNOWN findings: a CRL was given for a certificate but cannot be used. */
+  /** REVOCATION_UNKNOWN findings: the CRLs given for a certificate cannot be used, or none covers it. */
   unknown: Finding[];
 }
 
@@ -45,9 +45,14 @@ export class CrlSet {
     const out: RevocationFindings = { revoked: [], unknown: [] };
     const issuers = [...certs.slice(1), anchor];
     certs.forEach((cert, i) => {
-      const s = this.status(cert, issuers[i]!, i === 0 ? 'leaf' : 'intermediate', now);
+      const role = i === 0 ? 'leaf' : 'intermediate';
+      const s = this.status(cert, issuers[i]!, role, now);
       if (s.kind === 'revoked') out.revoked.push(s.finding);
       else if (s.kind === 'unknown') out.unknown.push(s.finding);
+      // RFC 5280 section 6.3.3: when no CRL in the set covers a certificate (none from its
+      // issuer, or all scoped elsewhere by an issuingDistributionPoint), its status is
+      // UNDETERMINED. The caller decides how loud that is (soft- or hard-fail).
+      else if (s.kind === 'none') out.unknown.push({ code: 'REVOCATION_UNKNOWN', message: `revocation status of ${who(cert, role)} is unknown: none of the CRLs given is from "${issuers[i]!.label}" and covers it (RFC 5280 section 6.3.3)` });
     });
     return out;
   }

@@ -120,7 +120,20 @@ function ownRules(c: Cert, name: string): Finding[] {
     out.push(malformed(ca ? `${name} is a CA (cA=true) whose keyUsage lacks keyCertSign (RFC 5280 section 4.2.1.9)` : `${name} asserts keyCertSign without basicConstraints cA=true (RFC 5280 section 4.2.1.3)`));
   }
   if (p.basicConstraints?.pathLen != null && !ca) out.push(malformed(`${name} has a pathLenConstraint without cA=true (RFC 5280 section 4.2.1.9)`));
+  // Signature-only algorithms cannot encipher or agree keys: RFC 9881 section 5 (ML-DSA), RFC
+  // 9909 section 6 (SLH-DSA) and RFC 8410 section 5 (Ed25519, Ed448) keep their keyUsage to
+  // digitalSignature, nonRepudiation, keyCertSign and cRLSign.
+  if (p.keyUsage !== null && (p.keyUsage & ~signatureUsages) !== 0 && isSignatureOnly(c.key.keyType)) {
+    out.push(malformed(`${name} has a ${c.key.keyType} key, which only signs, but its keyUsage allows enciphering or key agreement`));
+  }
   return out;
+}
+
+/** digitalSignature, nonRepudiation, keyCertSign and cRLSign, as bits of `Parsed.keyUsage`. */
+const signatureUsages = (1 << 0) | (1 << 1) | (1 << 5) | (1 << 6);
+
+function isSignatureOnly(keyType: string): boolean {
+  return /^(ml-dsa|slh-dsa)/i.test(keyType) || keyType === 'Ed25519' || keyType === 'Ed448';
 }
 
 function malformed(message: string): Finding {

@@ -234,6 +234,31 @@ describe('host names', async () => {
     }
   });
 
+  it('rules: under a publicly trusted root an extendedKeyUsage with a purpose CABF forbids (code signing, e-mail, time stamping, OCSP, precertificate, any) is WRONG_PURPOSE; under a private CA it is accepted', async () => {
+    const SA = '1.3.6.1.5.5.7.3.1';
+    const CLIENT = '1.3.6.1.5.5.7.3.2';
+    const pub = TrustStore.fromBundle([root.certPem]);
+    const judgeWith = (chain: Issued[], trust: TrustStore): Judgement =>
+      judge({ chain: chain.map((c) => c.der), tlsVersion: 'TLSv1.3', expectedName: 'www.example.com', now: new Date(), warnDays: 30, critDays: 7 }, trust);
+    for (const extra of ['1.3.6.1.5.5.7.3.3', '1.3.6.1.5.5.7.3.4', '1.3.6.1.5.5.7.3.8', '1.3.6.1.5.5.7.3.9', '1.3.6.1.4.1.11129.2.4.4']) {
+      const leaf = await makeLeaf(root, { sans: ['www.example.com'], eku: [SA, extra] });
+      const j = judgeWith([leaf], pub);
+      assert.deepEqual(j.problems.map((p) => [p.code, p.severity]), [['WRONG_PURPOSE', 'critical']], extra);
+      assert.match(j.problems[0]!.message, /extendedKeyUsage, which CABF 7\.1\.2\.7\.10 forbids beside serverAuth.*revoke within 5 days/);
+      assert.deepEqual(judgeWith([leaf], TrustStore.fromPem(root.certPem)).problems, [], `${extra} under a private CA`);
+      const inter = await makeCa({ issuer: root, name: `inter ${extra}`, eku: [SA, extra] });
+      const below = await makeLeaf(inter, { sans: ['www.example.com'] });
+      const k = judgeWith([below, inter], pub);
+      assert.deepEqual(k.problems.map((p) => p.code), ['WRONG_PURPOSE'], `intermediate ${extra}`);
+      assert.match(k.problems[0]!.message, /intermediate certificate "inter .*CABF 7\.1\.2\.10\.6/);
+    }
+    const anyInter = await makeCa({ issuer: root, name: 'inter any', eku: [SA, '2.5.29.37.0'] });
+    assert.deepEqual(judgeWith([await makeLeaf(anyInter, { sans: ['www.example.com'] }), anyInter], pub).problems.map((p) => p.code), ['WRONG_PURPOSE']);
+    // serverAuth with clientAuth is what public CAs issue: nothing to say.
+    const both = await makeCa({ issuer: root, name: 'inter both', eku: [SA, CLIENT] });
+    assert.deepEqual(judgeWith([await makeLeaf(both, { sans: ['www.example.com'], eku: [SA, CLIENT] }), both], pub).problems, []);
+  });
+
   it('rules: an extra CA is private even beside the bundled roots; a CN copied from the SAN is neither note nor warning', async () => {
     const leaf = await makeLeaf(root, { sans: ['www.example.com'], name: 'other.example.com' });
     const mixed = TrustStore.fromBundle([]).withExtra(root.certPem);

@@ -23,11 +23,13 @@ describe('revocation', async () => {
   const inter = await makeCa({ issuer: root, name: 'crl inter' });
   const leaf = await makeLeaf(inter);
   const other = await makeLeaf(inter, { name: 'other leaf' });
+  // The root's CRL (listing nothing), so that the intermediate is covered too.
+  const rootCrl = await makeCrl(root);
 
   it('revocation: a leaf listed on its issuer\'s CRL is REVOKED with the date and reason, and not trusted', async () => {
     const date = new Date(Date.UTC(2025, 0, 2));
     const crl = await makeCrl(inter, { revoked: [{ cert: leaf, reason: x509.X509CrlReason.keyCompromise, date }] });
-    const j = run([leaf, inter], root, [crl]);
+    const j = run([leaf, inter], root, [crl, rootCrl]);
     assert.deepEqual(only(j), [['REVOKED', 'critical']]);
     assert.match(j.problems[0]!.message, /^server certificate "localhost" \(serial [0-9A-F]+\) was revoked on 2025-01-02, reason keyCompromise, per the CRL of "crl inter"/);
     assert.equal(j.trusted, false);
@@ -35,14 +37,14 @@ describe('revocation', async () => {
 
   it('revocation: a revoked intermediate is REVOKED naming the intermediate', async () => {
     const crl = await makeCrl(root, { revoked: [{ cert: inter }] });
-    const j = run([leaf, inter], root, [crl]);
+    const j = run([leaf, inter], root, [crl, await makeCrl(inter)]);
     assert.deepEqual(only(j), [['REVOKED', 'critical']]);
     assert.match(j.problems[0]!.message, /^intermediate certificate "crl inter"/);
   });
 
   it('revocation: a fresh CRL that lists other serials leaves the chain trusted with no finding', async () => {
     const crl = await makeCrl(inter, { revoked: [{ cert: other }] });
-    const j = run([leaf, inter], root, [crl]);
+    const j = run([leaf, inter], root, [crl, rootCrl]);
     assert.deepEqual(j.problems, []);
     assert.equal(j.trusted, true);
   });
@@ -61,11 +63,11 @@ describe('revocation', async () => {
     const parsed = parseCrl(crl);
     assert.ok(typeof parsed !== 'string');
     assert.match(parsed.defects.join(' '), /lists a serial number twice/);
-    const j = run([leaf, inter], root, [crl]);
+    const j = run([leaf, inter], root, [crl, rootCrl]);
     assert.deepEqual(only(j), [['REVOCATION_UNKNOWN', 'warning']]);
-    assert.deepEqual(only(run([leaf, inter], root, [crl], { revocationPolicy: 'hard-fail' })), [['REVOCATION_UNKNOWN', 'critical']]);
+    assert.deepEqual(only(run([leaf, inter], root, [crl, rootCrl], { revocationPolicy: 'hard-fail' })), [['REVOCATION_UNKNOWN', 'critical']]);
     // Distinct serials, as in every CRL above, stay usable.
-    assert.deepEqual(run([leaf, inter], root, [await makeCrl(inter, { revoked: [{ cert: other }, { cert: inter }] })]).problems, []);
+    assert.deepEqual(run([leaf, inter], root, [await makeCrl(inter, { revoked: [{ cert: other }, { cert: inter }] }), rootCrl]).problems, []);
   });
 
   it('revocation: a CRL not yet valid at the validation time is not used', async () => {
@@ -102,7 +104,43 @@ describe('revocation', async () => {
   it('revocation: a CRL of another issuer listing the same serial does not apply', async () => {
     const otherCa = await makeCa({ name: 'unrelated ca' });
     const crl = await makeCrl(otherCa, { revoked: [{ cert: leaf }] });
-    assert.deepEqual(run([leaf, inter], root, [crl]).problems, []);
+    // Nothing given covers the chain: its status is undetermined, never revoked.
+    const j = run([leaf, inter], root, [crl]);
+    assert.deepEqual(only(j), [['REVOCATION_UNKNOWN', 'warning']]);
+    assert.match(j.problems[0]!.message, /none of the CRLs given is from "crl inter" and covers it/);
+  });
+
+  it('revocation: a certificate no given CRL covers is REVOCATION_UNKNOWN (RFC 5280 6.3.3), critical under hard-fail', async () => {
+    // The intermediate has its root's CRL, the leaf none.
+    const j = run([leaf, inter], root, [rootCrl], { revocationPolicy: 'hard-fail' });
+    assert.deepEqual(only(j), [['REVOCATION_UNKNOWN', 'critical']]);
+    assert.match(j.problems[0]!.message, /server certificate "localhost" is unknown: none of the CRLs given/);
+    // An issuingDistributionPoint for CA certificates only does not cover the leaf.
+    const onlyCa = new x509.Extension('2.5.29.28', true, new Uint8Array([0x30, 0x03, 0x82, 0x01, 0xff]));
+    assert.deepEqual(only(run([leaf, inter], root, [await makeCrl(inter, { extensions: [onlyCa] }), rootCrl])), [['REVOCATION_UNKNOWN', 'warning']]);
+    // A CRL whose issuingDistributionPoint also names a DNS name (which locates nothing) is not
+    // used, even for a leaf whose distribution point URI it lists.
+    const der = (tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
+      const body = Buffer.concat(parts);
+      return new Uint8Array(Buffer.concat([Buffer.from([tag, body.length]), body]));
+    };
+    const url = der(0x86, Buffer.from('http://crl.example/inter.crl'));
+    const withCdp = await makeLeaf(inter, { extensions: [new x509.Extension('2.5.29.31', false, der(0x30, der(0x30, der(0xa0, der(0xa0, url)))))] });
+    const idp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.28', true, der(0x30, der(0xa0, der(0xa0, ...names))));
+    assert.deepEqual(run([withCdp, inter], root, [await makeCrl(inter, { extensions: [idp(url)] }), rootCrl]).problems, []);
+    const byDns = run([withCdp, inter], root, [await makeCrl(inter, { extensions: [idp(url, der(0x82, Buffer.from('crl.example')))] }), rootCrl]);
+    assert.deepEqual(only(byDns), [['REVOCATION_UNKNOWN', 'warning']]);
+    assert.match(byDns.problems[0]!.message, /neither a URI nor a directory name/);
+    // With the leaf's CRL as well, everything is covered.
+    assert.deepEqual(run([leaf, inter], root, [rootCrl, await makeCrl(inter)], { revocationPolicy: 'hard-fail' }).problems, []);
+  });
+
+  it('revocation: an unknown CRL extension is ignored unless critical, whatever its value holds', async () => {
+    const unknown = (critical: boolean): x509.Extension => new x509.Extension('1.3.6.1.4.1.55738.666.1', critical, new Uint8Array(0));
+    assert.deepEqual(run([leaf, inter], root, [await makeCrl(inter, { extensions: [unknown(false)] }), rootCrl]).problems, []);
+    const j = run([leaf, inter], root, [await makeCrl(inter, { extensions: [unknown(true)] }), rootCrl]);
+    assert.deepEqual(only(j), [['REVOCATION_UNKNOWN', 'warning']]);
+    assert.match(j.problems[0]!.message, /critical extension certwatch does not know/);
   });
 
   it('revocation: garbage given as a CRL is REVOCATION_UNKNOWN, and truncations of a real CRL never throw', async () => {

@@ -42,6 +42,41 @@ describe('path rules', async () => {
     assert.deepEqual(codes(run([await makeLeaf(inter, { keyUsage: x509.KeyUsageFlags.digitalSignature }), inter], trust)), []);
   });
 
+  it('rules: a cRLDistributionPoints name that is neither a URI nor a directory name is MALFORMED_CERTIFICATE', async () => {
+    const trust = TrustStore.fromPem(root.certPem);
+    const der = (tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
+      const body = Buffer.concat(parts);
+      return new Uint8Array(Buffer.concat([Buffer.from([tag, body.length]), body]));
+    };
+    const cdp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.31', false, der(0x30, der(0x30, der(0xa0, der(0xa0, ...names)))));
+    const url = der(0x86, Buffer.from('http://crl.example/ca.crl'));
+    const dns = der(0x82, Buffer.from('example.com'));
+    const bad = run([await makeLeaf(inter, { extensions: [cdp(url, dns)] }), inter], trust);
+    assert.deepEqual(codes(bad), ['MALFORMED_CERTIFICATE']);
+    assert.match(bad.problems[0]!.message, /cRLDistributionPoints extension is malformed \(a distribution point name is neither a URI nor a directory name\)/);
+    assert.deepEqual(codes(run([await makeLeaf(inter, { extensions: [cdp(url)] }), inter], trust)), []);
+  });
+
+  it('rules: a signature-only key (Ed25519) whose keyUsage allows key agreement is MALFORMED_CERTIFICATE (RFC 8410 section 5)', async () => {
+    const { webcrypto } = await import('node:crypto');
+    const ed = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+    const issuerKey = inter.keys;
+    const make = async (ku: x509.KeyUsageFlags): Promise<Buffer> => {
+      const cert = await x509.X509CertificateGenerator.create({
+        serialNumber: '7e01', subject: 'CN=localhost', issuer: inter.cert.subject, publicKey: ed.publicKey, signingKey: issuerKey.privateKey,
+        signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+        extensions: [new x509.KeyUsagesExtension(ku, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]), new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }]), await x509.AuthorityKeyIdentifierExtension.create(issuerKey.publicKey), await x509.SubjectKeyIdentifierExtension.create(ed.publicKey)],
+      });
+      return Buffer.from(cert.rawData);
+    };
+    const trust = TrustStore.fromPem(root.certPem);
+    const bad = judge({ chain: [await make(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement), inter.der], tlsVersion: 'TLSv1.3', expectedName: 'localhost', now: new Date(), warnDays: 30, critDays: 7 }, trust);
+    assert.deepEqual(codes(bad), ['MALFORMED_CERTIFICATE']);
+    assert.match(bad.problems[0]!.message, /Ed25519 key, which only signs, but its keyUsage allows enciphering or key agreement/);
+    const good = judge({ chain: [await make(x509.KeyUsageFlags.digitalSignature), inter.der], tlsVersion: 'TLSv1.3', expectedName: 'localhost', now: new Date(), warnDays: 30, critDays: 7 }, trust);
+    assert.deepEqual(codes(good), []);
+  });
+
   it('rules: a leaf used as an issuer is INVALID_CA naming the certificate', async () => {
     const fake = await makeLeaf(leaf, { sans: ['localhost'], name: 'child of a leaf' });
     const j = run([fake, leaf, inter], TrustStore.fromPem(root.certPem));

@@ -223,13 +223,15 @@ export interface CrlOptions {
   signer?: Issued;
   /** List the first revoked certificate's serial a second time (generators refuse to). */
   duplicateFirst?: boolean;
+  /** More CRL extensions (an issuingDistributionPoint, an unknown one). */
+  extensions?: x509.Extension[];
 }
 
 /** A DER CRL issued in `issuer`'s name (RFC 5280 section 5). */
 export async function makeCrl(issuer: Issued, o: CrlOptions = {}): Promise<Buffer> {
   const signer = o.signer ?? issuer;
   const number = o.crlNumber ?? 'present';
-  const extensions = number === 'missing' ? [] : [new x509.Extension('2.5.29.20', number === 'critical', tlv(0x02, Buffer.from([serial++ & 0x7f])))];
+  const extensions = [...(number === 'missing' ? [] : [new x509.Extension('2.5.29.20', number === 'critical', tlv(0x02, Buffer.from([serial++ & 0x7f])))]), ...(o.extensions ?? [])];
   const crl = await x509.X509CrlGenerator.create({
     issuer: issuer.cert.subject,
     thisUpdate: o.thisUpdate ?? new Date(Date.now() - DAY),
