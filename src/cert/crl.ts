@@ -129,7 +129,6 @@ function bitString(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(1);
 }
 
-/** Each extension once: OID, criticality and the TLV inside its OCTET STRING. */
 /**
  * Each extension once: OID, criticality and a reader of the element inside its OCTET STRING.
  * The value is read only for the extensions certwatch processes: an unknown non-critical one is

@@ -203,7 +203,7 @@ function issuerLabel(c: Cert): string {
  *   disagrees on what the certificate is for), and web PKI validators refuse it (x509-limbo
  *   rejects every such certificate, with no case the other way);
  * - a CN naming something the SAN does not is a warning: an inert label no client matches, and
- *   x509-limbo itself accepts six such certificates while rejecting two.
+ *   x509-limbo itself accepts six such certificates while rejecting three.
  * Under a private anchor, or none, the rule binds no one and every client ignores the CN
  * (private CAs often issue such CNs): a note, no status change.
  */
