@@ -14,12 +14,8 @@ import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
 import { channelKey, strip } from './repository.ts';
-import { alertStateSchema, channelRefSchema, probeResultSchema, SCHEMA_VERSION, targetSchema, type AlertState } from './schema.ts';
+import { alertStateSchema, channelRefSchema, entryId, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, thresholds, userRefSchema, v, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
-
-const v = z.literal(SCHEMA_VERSION);
-const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO 8601 date' });
-const status = z.enum(['ok', 'warning', 'critical', 'error']);
 
 /** A watched mail domain as the commands see it. */
 export interface MailDomainRecord {
@@ -35,13 +31,13 @@ export interface MailDomainRecord {
 }
 
 const recordFields = {
-  id: z.string().regex(/^[a-z0-9]{4,16}$/),
+  id: entryId,
   domain: z.string().min(1).max(253),
   channel: channelRefSchema,
-  addedBy: z.object({ id: z.string().max(200), name: z.string().max(200).optional() }),
+  addedBy: userRefSchema,
   addedAt: iso,
   label: z.string().max(200).optional(),
-  thresholds: z.array(z.number().int().min(0).max(3650)).max(20).optional(),
+  thresholds: thresholds.optional(),
   mutedUntil: iso.optional(),
 };
 const storedRecordSchema = z.object({ v, ...recordFields });

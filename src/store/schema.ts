@@ -12,10 +12,13 @@ import type { Target } from '../probe/target.ts';
 
 /** Current schema version of every value written by this build. */
 export const SCHEMA_VERSION = 1;
-const v = z.literal(SCHEMA_VERSION);
-
-const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO 8601 date' });
-const status = z.enum(['ok', 'warning', 'critical', 'error']);
+/** Field schemas every stored kind shares (targets here, mail domains in mail-domains.ts). */
+export const v = z.literal(SCHEMA_VERSION);
+export const iso = z.string().refine((s) => !Number.isNaN(Date.parse(s)), { message: 'not an ISO 8601 date' });
+export const status = z.enum(['ok', 'warning', 'critical', 'error']);
+/** A target's or mail domain's short id; both share one id space. */
+export const entryId = z.string().regex(/^[a-z0-9]{4,16}$/);
+export const userRefSchema = z.object({ id: z.string().max(200), name: z.string().max(200).optional() });
 
 export const channelRefSchema: z.ZodType<ChannelRef> = z.object({
   platform: z.enum(['slack', 'telegram', 'console']),
@@ -32,14 +35,14 @@ export const targetSchema: z.ZodType<Target> = z.object({
   servername: z.string().max(253),
 });
 
-const thresholds = z.array(z.number().int().min(0).max(3650)).max(20);
+export const thresholds = z.array(z.number().int().min(0).max(3650)).max(20);
 
 const targetRecordFields = {
-  id: z.string().regex(/^[a-z0-9]{4,16}$/),
+  id: entryId,
   target: targetSchema,
   caPem: z.string().max(200_000).optional(),
   channel: channelRefSchema,
-  addedBy: z.object({ id: z.string().max(200), name: z.string().max(200).optional() }),
+  addedBy: userRefSchema,
   addedAt: iso,
   label: z.string().max(200).optional(),
   thresholds: thresholds.optional(),
