@@ -2,26 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { exitStatusFor } from '../../src/cli/exit-status.ts';
 import { cell, formatTable, shortName } from '../../src/cli/format.ts';
-import type { ProbeResult, Status } from '../../src/probe/result.ts';
-
-/** A minimal result of a given status (for rendering and precedence only). */
-function result(status: Status, overrides: Partial<ProbeResult> = {}): ProbeResult {
-  return {
-    target: { input: 'x.example', host: 'x.example', port: 443, protocol: 'https', mode: 'implicit', servername: 'x.example' },
-    address: '192.0.2.1',
-    status,
-    problems: [],
-    error: status === 'error' ? { code: 'CONNECT_REFUSED', message: 'refused' } : null,
-    tls: null,
-    certificate: null,
-    chain: [],
-    trusted: null,
-    hostnameMatch: null,
-    checkedAt: '2030-01-01T00:00:00.000Z',
-    timings: { totalMs: 1 },
-    ...overrides,
-  };
-}
+import { probeResult as result } from '../helpers/results.ts';
 
 describe('cli exit status and table formatting', () => {
   it('exit status: ok 0, warning 1, critical 2, error 3', () => {

@@ -6,23 +6,11 @@ import { formatJson, formatTable, JsonArrayWriter, TableBuilder } from '../../sr
 import type { Prober } from '../../src/probe/probe.ts';
 import type { ProbeResult, Status } from '../../src/probe/result.ts';
 import { parseTarget, type Target } from '../../src/probe/target.ts';
+import { probeResult } from '../helpers/results.ts';
 
 function result(target: Target, status: Status, address: string, extra: Partial<ProbeResult> = {}): ProbeResult {
-  return {
-    target,
-    address,
-    status,
-    problems: status === 'warning' ? [{ code: 'EXPIRES_SOON', severity: 'warning', message: 'expires in 3 days\nsoon "quoted" \u2028' }] : [],
-    error: status === 'error' ? { code: 'CONNECT_REFUSED', message: 'refused' } : null,
-    tls: null,
-    certificate: null,
-    chain: [],
-    trusted: null,
-    hostnameMatch: null,
-    checkedAt: '2030-01-01T00:00:00.000Z',
-    timings: { totalMs: 1.5 },
-    ...extra,
-  };
+  const problems: ProbeResult['problems'] = status === 'warning' ? [{ code: 'EXPIRES_SOON', severity: 'warning', message: 'expires in 3 days\nsoon "quoted" \u2028' }] : [];
+  return probeResult(status, { target, address, problems, timings: { totalMs: 1.5 }, ...extra });
 }
 
 /** A prober whose probes finish when the test says, recording how many run at once. */
