@@ -5,8 +5,6 @@ import { certFiles, scenarios, type Ctx, type Endpoint, type ServerModule } from
 import { waitForPorts } from '../lib/procs.ts';
 
 async function start(ctx: Ctx): Promise<Endpoint[]> {
-  const dir = join(ctx.dir, 'nginx');
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const endpoints: Endpoint[] = [];
   const blocks: string[] = [];
   for (const s of scenarios) {
@@ -22,6 +20,17 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
   }`);
     endpoints.push({ server: 'nginx', scheme: 'https', port, scenario: s, starttls: null });
   }
+  await runNginx(ctx, 'nginx', 'access_log off;', blocks.join('\n'), endpoints.map((e) => e.port));
+  return endpoints;
+}
+
+/**
+ * Runs a private nginx (one master, one worker, everything under ctx.dir/<name>, logs in
+ * ctx.logs) whose http block holds `access` and `body`, and waits for `ports` to listen.
+ */
+export async function runNginx(ctx: Ctx, name: string, access: string, body: string, ports: number[]): Promise<void> {
+  const dir = join(ctx.dir, name);
+  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const conf = join(dir, 'nginx.conf');
   writeFileSync(
     conf,
@@ -29,22 +38,21 @@ async function start(ctx: Ctx): Promise<Endpoint[]> {
 master_process on;
 worker_processes 1;
 pid ${dir}/nginx.pid;
-error_log ${ctx.logs}/nginx.log info;
+error_log ${ctx.logs}/${name}.log info;
 events { worker_connections 64; }
 http {
-  access_log off;
+  ${access}
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;
   uwsgi_temp_path ${dir}/tmp/uwsgi;
   scgi_temp_path ${dir}/tmp/scgi;
-${blocks.join('\n')}
+${body}
 }
 `,
   );
-  const p = ctx.procs.spawn({ name: 'nginx', cmd: '/usr/sbin/nginx', args: ['-p', dir, '-c', conf] });
-  await waitForPorts(p, endpoints.map((e) => e.port));
-  return endpoints;
+  const p = ctx.procs.spawn({ name, cmd: '/usr/sbin/nginx', args: ['-p', dir, '-c', conf] });
+  await waitForPorts(p, ports);
 }
 
 export const nginx: ServerModule = { name: 'nginx', start };

@@ -1,10 +1,8 @@
 // nginx as the MTA-STS policy host of every test domain: one port with the interop "valid"
 // certificate (valid for *.<zone>), one with the "wronghost" certificate (a bad policy host).
 // The policy is chosen by Host header, as a real multi-domain policy host does.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { certFiles, type Ctx } from '../../interop/lib/context.ts';
-import { waitForPorts } from '../../interop/lib/procs.ts';
+import { runNginx } from '../../interop/servers/nginx.ts';
 
 /** The ports of the policy host. */
 export interface PolicyHost {
@@ -14,8 +12,6 @@ export interface PolicyHost {
 
 /** Policy bodies keyed by mail domain (served as mta-sts.<domain>). */
 export async function startPolicyHost(ctx: Ctx, policies: Record<string, string>): Promise<PolicyHost> {
-  const dir = join(ctx.dir, 'policy-nginx');
-  mkdirSync(join(dir, 'tmp'), { recursive: true });
   const port = await ctx.procs.port();
   const badCertPort = await ctx.procs.port();
   const map = Object.entries(policies).map(([domain, body]) => `    mta-sts.${domain} ${JSON.stringify(body)};`);
@@ -30,32 +26,12 @@ export async function startPolicyHost(ctx: Ctx, policies: Record<string, string>
     }
     location / { return 404; }
   }`;
-  const conf = join(dir, 'nginx.conf');
-  writeFileSync(
-    conf,
-    `daemon off;
-master_process on;
-worker_processes 1;
-pid ${dir}/nginx.pid;
-error_log ${ctx.logs}/policy-nginx.log info;
-events { worker_connections 64; }
-http {
-  access_log ${ctx.logs}/policy-nginx-access.log;
-  client_body_temp_path ${dir}/tmp/body;
-  proxy_temp_path ${dir}/tmp/proxy;
-  fastcgi_temp_path ${dir}/tmp/fastcgi;
-  uwsgi_temp_path ${dir}/tmp/uwsgi;
-  scgi_temp_path ${dir}/tmp/scgi;
-  map $host $policy {
+  const body = `  map $host $policy {
     default "";
 ${map.join('\n')}
   }
 ${server(port, 'valid')}
-${server(badCertPort, 'wronghost')}
-}
-`,
-  );
-  const p = ctx.procs.spawn({ name: 'policy-nginx', cmd: '/usr/sbin/nginx', args: ['-p', dir, '-c', conf] });
-  await waitForPorts(p, [port, badCertPort]);
+${server(badCertPort, 'wronghost')}`;
+  await runNginx(ctx, 'policy-nginx', `access_log ${ctx.logs}/policy-nginx-access.log;`, body, [port, badCertPort]);
   return { port, badCertPort };
 }
