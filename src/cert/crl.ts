@@ -1,7 +1,7 @@
 // Certificate revocation lists (RFC 5280 section 5), read with the bounded DER reader. A CRL
 // is hostile input like a certificate: every read is bounded, nothing throws out of here, and
 // whatever cannot be read or trusted makes the CRL unusable, never a revocation.
-import { children, content, decodeBool, decodeOid, decodeTime, DerError, encoding, readTlv, type Tlv } from './der.ts';
+import { children, content, decodeBool, decodeOid, decodeTime, DerError, encoding, readTlv, signedParts, type Tlv } from './der.ts';
 
 /** A CRL larger than this is refused unread (the largest public CRLs are a few tens of MB). */
 export const MAX_CRL_BYTES = 64 * 1024 * 1024;
@@ -66,10 +66,7 @@ export function parseCrl(der: Uint8Array): ParsedCrl | string {
 }
 
 function readCrl(der: Uint8Array): ParsedCrl {
-  const list = readTlv(der, 0);
-  if (list.tag !== 0x30 || list.end !== der.length) throw new DerError('not a single SEQUENCE');
-  const [tbs, outerAlg, sig, extra] = children(der, list);
-  if (tbs?.tag !== 0x30 || outerAlg?.tag !== 0x30 || sig?.tag !== 0x03 || extra !== undefined) throw new DerError('not a CertificateList');
+  const { tbs, outerAlg, sig } = signedParts(der, 'CertificateList');
   const fields = children(der, tbs);
   let i = 0;
   const defects: string[] = [];

@@ -64,6 +64,18 @@ export function only(der: Uint8Array, start: number, end: number, tag: number): 
   return t;
 }
 
+/**
+ * The parts of a signed structure that is the whole of `der` (Certificate, CertificateList:
+ * SEQUENCE { tbs SEQUENCE, signatureAlgorithm SEQUENCE, signature BIT STRING }).
+ */
+export function signedParts(der: Uint8Array, what: string): { tbs: Tlv; outerAlg: Tlv; sig: Tlv } {
+  const whole = readTlv(der, 0);
+  if (whole.tag !== 0x30 || whole.end !== der.length) throw new DerError('not a single SEQUENCE');
+  const [tbs, outerAlg, sig, extra] = children(der, whole);
+  if (tbs?.tag !== 0x30 || outerAlg?.tag !== 0x30 || sig?.tag !== 0x03 || extra !== undefined) throw new DerError(`not a ${what}`);
+  return { tbs, outerAlg, sig };
+}
+
 export function content(der: Uint8Array, t: Tlv): Uint8Array {
   return der.subarray(t.start, t.end);
 }

@@ -1,7 +1,7 @@
 // Reads a certificate's TBS fields and extensions once (RFC 5280 sections 4.1 and 4.2) with the
 // bounded DER reader. Never throws: what cannot be read becomes a `defects` entry, each one a
 // short sentence naming the rule, so the judge can say what is wrong instead of crashing.
-import { children, content, decodeBool, decodeOid, decodeSmallInt, DerError, encoding, readTlv, type Tlv } from './der.ts';
+import { children, content, decodeBool, decodeOid, decodeSmallInt, DerError, encoding, readTlv, signedParts, type Tlv } from './der.ts';
 import { decodeGeneralName, decodeName, type GeneralName, type NameAttribute } from './general-names.ts';
 
 export const OID = {
@@ -125,10 +125,7 @@ export function parseCertificate(der: Uint8Array): Parsed {
 }
 
 function readTbs(der: Uint8Array, p: Parsed): void {
-  const cert = readTlv(der, 0);
-  if (cert.tag !== 0x30 || cert.end !== der.length) throw new DerError('not a single SEQUENCE');
-  const [tbs, outerAlg, sig, extra] = children(der, cert);
-  if (tbs?.tag !== 0x30 || outerAlg?.tag !== 0x30 || sig?.tag !== 0x03 || extra !== undefined) throw new DerError('not a Certificate');
+  const { tbs, outerAlg } = signedParts(der, 'Certificate');
   const fields = children(der, tbs);
   let i = 0;
   p.version = 1;
