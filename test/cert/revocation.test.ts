@@ -6,7 +6,7 @@ import { parseCrl } from '../../src/cert/crl.ts';
 import { judge } from '../../src/cert/judge.ts';
 import { TrustStore } from '../../src/cert/trust.ts';
 import type { Judgement, JudgeInput, ProblemCode } from '../../src/cert/types.ts';
-import { makeCa, makeCrl, makeLeaf, type Issued } from '../helpers/pki.ts';
+import { makeCa, makeCrl, makeLeaf, tlv, type Issued } from '../helpers/pki.ts';
 
 const DAY = 86_400_000;
 
@@ -120,15 +120,11 @@ describe('revocation', async () => {
     assert.deepEqual(only(run([leaf, inter], root, [await makeCrl(inter, { extensions: [onlyCa] }), rootCrl])), [['REVOCATION_UNKNOWN', 'warning']]);
     // A CRL whose issuingDistributionPoint also names a DNS name (which locates nothing) is not
     // used, even for a leaf whose distribution point URI it lists.
-    const der = (tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
-      const body = Buffer.concat(parts);
-      return new Uint8Array(Buffer.concat([Buffer.from([tag, body.length]), body]));
-    };
-    const url = der(0x86, Buffer.from('http://crl.example/inter.crl'));
-    const withCdp = await makeLeaf(inter, { extensions: [new x509.Extension('2.5.29.31', false, der(0x30, der(0x30, der(0xa0, der(0xa0, url)))))] });
-    const idp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.28', true, der(0x30, der(0xa0, der(0xa0, ...names))));
+    const url = tlv(0x86, Buffer.from('http://crl.example/inter.crl'));
+    const withCdp = await makeLeaf(inter, { extensions: [new x509.Extension('2.5.29.31', false, tlv(0x30, tlv(0x30, tlv(0xa0, tlv(0xa0, url)))))] });
+    const idp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.28', true, tlv(0x30, tlv(0xa0, tlv(0xa0, ...names))));
     assert.deepEqual(run([withCdp, inter], root, [await makeCrl(inter, { extensions: [idp(url)] }), rootCrl]).problems, []);
-    const byDns = run([withCdp, inter], root, [await makeCrl(inter, { extensions: [idp(url, der(0x82, Buffer.from('crl.example')))] }), rootCrl]);
+    const byDns = run([withCdp, inter], root, [await makeCrl(inter, { extensions: [idp(url, tlv(0x82, Buffer.from('crl.example')))] }), rootCrl]);
     assert.deepEqual(only(byDns), [['REVOCATION_UNKNOWN', 'warning']]);
     assert.match(byDns.problems[0]!.message, /neither a URI nor a directory name/);
     // With the leaf's CRL as well, everything is covered.

@@ -5,7 +5,7 @@ import * as x509 from '@peculiar/x509';
 import { judge } from '../../src/cert/judge.ts';
 import { TrustStore } from '../../src/cert/trust.ts';
 import type { Judgement, JudgeInput } from '../../src/cert/types.ts';
-import { makeCa, makeLeaf, testPki, type Issued } from '../helpers/pki.ts';
+import { makeCa, makeLeaf, testPki, tlv, type Issued } from '../helpers/pki.ts';
 
 function run(chain: Issued[], trust: TrustStore, over: Partial<JudgeInput> = {}): Judgement {
   return judge({ chain: chain.map((c) => c.der), tlsVersion: 'TLSv1.3', expectedName: 'localhost', now: new Date(), warnDays: 30, critDays: 7, ...over }, trust);
@@ -44,13 +44,9 @@ describe('path rules', async () => {
 
   it('rules: a cRLDistributionPoints name that is neither a URI nor a directory name is MALFORMED_CERTIFICATE', async () => {
     const trust = TrustStore.fromPem(root.certPem);
-    const der = (tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> => {
-      const body = Buffer.concat(parts);
-      return new Uint8Array(Buffer.concat([Buffer.from([tag, body.length]), body]));
-    };
-    const cdp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.31', false, der(0x30, der(0x30, der(0xa0, der(0xa0, ...names)))));
-    const url = der(0x86, Buffer.from('http://crl.example/ca.crl'));
-    const dns = der(0x82, Buffer.from('example.com'));
+    const cdp = (...names: Uint8Array[]): x509.Extension => new x509.Extension('2.5.29.31', false, tlv(0x30, tlv(0x30, tlv(0xa0, tlv(0xa0, ...names)))));
+    const url = tlv(0x86, Buffer.from('http://crl.example/ca.crl'));
+    const dns = tlv(0x82, Buffer.from('example.com'));
     const bad = run([await makeLeaf(inter, { extensions: [cdp(url, dns)] }), inter], trust);
     assert.deepEqual(codes(bad), ['MALFORMED_CERTIFICATE']);
     assert.match(bad.problems[0]!.message, /cRLDistributionPoints extension is malformed \(a distribution point name is neither a URI nor a directory name\)/);

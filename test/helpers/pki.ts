@@ -54,7 +54,7 @@ export interface CertOptions {
 export type NcName = { dns: string } | { ip: string } | { email: string } | { dn: string };
 
 /** One DER element: a tag and its content (short-form or long-form length). */
-function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
+export function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const body = Buffer.concat(parts);
   const n = body.length;
   const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
