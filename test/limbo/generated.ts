@@ -10,6 +10,7 @@ import * as x509 from '@peculiar/x509';
 import { judge } from '../../src/cert/judge.ts';
 import { TrustStore } from '../../src/cert/trust.ts';
 import type { Judgement, ProblemCode } from '../../src/cert/types.ts';
+import { tlv } from '../helpers/pki.ts';
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
 const EPOCH = new Date(0);
@@ -20,12 +21,6 @@ const T2024 = new Date('2024-01-01T00:00:00Z');
 let serialN = 1000;
 const serial = (): string => (0x10000000 + serialN++).toString(16);
 
-function tlv(tag: number, ...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
-  const body = Buffer.concat(parts);
-  const n = body.length;
-  const len = n < 0x80 ? Buffer.from([n]) : n < 0x100 ? Buffer.from([0x81, n]) : Buffer.from([0x82, n >> 8, n & 0xff]);
-  return new Uint8Array(Buffer.concat([Buffer.from([tag]), len, body]));
-}
 const uri = (u: string): Uint8Array<ArrayBuffer> => tlv(0x86, Buffer.from(u));
 const dnsGN = (d: string): Uint8Array<ArrayBuffer> => tlv(0x82, Buffer.from(d));
 
