@@ -7,6 +7,9 @@ run_suite() {
   local name=$1 install=$2 suite=$3
   shift 3
   local start installed end run_dir status=0
+  # The project's Node 24 (npm package `node`) also when called as `bash test/.../run.sh`,
+  # outside npm, on a machine whose system Node is older.
+  PATH="$PWD/node_modules/.bin:$PATH"
   start=$(date +%s)
 
   echo "== $name: install servers"
