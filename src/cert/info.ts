@@ -24,6 +24,8 @@ export class Cert {
   private infoMemo: Omit<CertificateInfo, 'daysLeft'> | undefined;
   private lastInfo: Readonly<CertificateInfo> | undefined;
   private readonly issuerMemo = new WeakMap<Cert, { named: boolean; verified: boolean }>();
+  private labelMemo: string | undefined;
+  private readonly derived = new Map<string, unknown>();
 
   private parsedMemo: Parsed | undefined;
   private publicKeyMemo: KeyObject | null | undefined;
@@ -121,8 +123,25 @@ export class Cert {
     return this.issuerMemo.has(issuer);
   }
 
+  /**
+   * What `compute` returns for this certificate, computed on the first call for `key`. Only
+   * for facts of the certificate alone (its own rule findings, its key's verdict): a Cert is
+   * cached and judged again on every probe of the same server. Callers must not mutate it.
+   */
+  derive<T>(key: string, compute: () => T): T {
+    if (this.derived.has(key)) return this.derived.get(key) as T;
+    const value = compute();
+    this.derived.set(key, value);
+    return value;
+  }
+
   /** Short name for messages: the CN if any, else the whole subject, else the first SAN. */
   get label(): string {
+    this.labelMemo ??= this.computeLabel();
+    return this.labelMemo;
+  }
+
+  private computeLabel(): string {
     const cn = /^CN=(.*)$/m.exec(this.subjectKey);
     if (cn?.[1] !== undefined) return cn[1];
     if (this.subjectKey !== '') return oneLine(this.subjectKey);

@@ -18,8 +18,12 @@ export function who(c: Cert, role: 'leaf' | 'intermediate' | 'root'): string {
   return `${role === 'root' ? 'trusted root' : 'intermediate certificate'} "${c.label}"`;
 }
 
-/** Rules on the leaf alone: the same for every path, so they do not steer the search. */
-export function leafRules(leaf: Cert): Finding[] {
+/** Rules on the leaf alone: the same for every path, so they do not steer the search. Computed once per certificate. */
+export function leafRules(leaf: Cert): readonly Finding[] {
+  return leaf.derive('leafRules', () => Object.freeze(leafFindings(leaf)));
+}
+
+function leafFindings(leaf: Cert): Finding[] {
   const out: Finding[] = [];
   const p = leaf.parsed;
   const name = who(leaf, 'leaf');
@@ -43,9 +47,14 @@ export function leafRules(leaf: Cert): Finding[] {
   }
   if (eku?.critical === true) out.push(malformed(`${name} marks extendedKeyUsage critical (CABF 7.1.2.7.6)`));
   if (eku?.oids.includes(OID.anyExtendedKeyUsage) === true) out.push({ code: 'WRONG_PURPOSE', message: `${name} allows anyExtendedKeyUsage, which server certificates must not (CABF 7.1.2.7.10)` });
-  const key = keyRejection(leaf);
+  const key = keyVerdict(leaf);
   if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
   return out;
+}
+
+/** keyRejection, once per certificate (reading the key's details from node:crypto allocates each time). */
+function keyVerdict(c: Cert): string | null {
+  return c.derive('keyRejection', () => keyRejection(c));
 }
 
 /** A CN_NOT_IN_SAN finding, and the SAN entry the commonName spells differently, if it names one. */
@@ -62,7 +71,11 @@ export interface CommonNameFinding extends Finding {
  * is by the anchor and by `spells` (docs/judge.md). Free-text CNs ("My server") are left alone;
  * a CN of digits, hex or colons is read as an attempted address.
  */
-export function commonNameFindings(leaf: Cert): CommonNameFinding[] {
+export function commonNameFindings(leaf: Cert): readonly CommonNameFinding[] {
+  return leaf.derive('commonName', () => Object.freeze(cnFindings(leaf)));
+}
+
+function cnFindings(leaf: Cert): CommonNameFinding[] {
   const p = leaf.parsed;
   if (p.san === null) return [];
   const out: CommonNameFinding[] = [];
@@ -204,7 +217,7 @@ function caRules(ca: Cert, role: 'intermediate' | 'root', below: number, now: Da
     const bad = invalidConstraint(p.nameConstraints);
     if (bad !== null) out.push({ code: 'NAME_CONSTRAINTS', message: `${name}: ${bad}` });
   }
-  const key = keyRejection(ca);
+  const key = keyVerdict(ca);
   if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
   return out;
 }

@@ -89,4 +89,21 @@ describe('path building', async () => {
     assert.notEqual(cache.get(inter.der), b, 'least recently used entry was evicted and parsed again');
     assert.throws(() => cache.get(Buffer.from('not a certificate')));
   });
+
+  it('path: two certificates sharing the cache key (length and last bytes) are never taken for each other', () => {
+    const cache = new CertCache();
+    // Same length and signature bytes, another subject: one byte of the leaf's name changed.
+    const twin = Buffer.from(leaf.der);
+    const at = twin.indexOf(Buffer.from('localhost'));
+    assert.ok(at > 0 && at < twin.length - 64);
+    twin[at] = 'L'.charCodeAt(0);
+    const a = cache.get(leaf.der);
+    const b = cache.get(twin);
+    assert.notEqual(b, a);
+    assert.ok(b.der.equals(twin) && !b.der.equals(leaf.der));
+    const again = cache.get(leaf.der);
+    assert.ok(again.der.equals(leaf.der), 'the original is parsed again, not served from its twin');
+    assert.match(again.subjectKey, /CN=localhost/);
+    assert.equal(cache.get(leaf.der), again);
+  });
 });
