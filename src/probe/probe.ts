@@ -3,7 +3,7 @@ import { connect as netConnect, isIP, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
-import type { JudgeInput, Problem } from '../cert/types.ts';
+import type { Judgement, JudgeInput, Problem } from '../cert/types.ts';
 import type { Revocation } from '../revocation/index.ts';
 import { blockedHint, formatHostPort, ProbeError, type ProbeErrorCode } from './errors.ts';
 import { protocols } from './protocols/index.ts';
@@ -95,6 +95,8 @@ export class Prober {
       }
     }
     const dnsMs = elapsed(started);
+    const only = addresses.length === 1 ? addresses[0] : undefined;
+    if (only !== undefined) return [await this.probeAddress(target, only, opts, dnsMs)];
     return Promise.all(addresses.map((a) => this.probeAddress(target, a, opts, dnsMs)));
   }
 
@@ -160,7 +162,21 @@ export class Prober {
       timings.tlsMs = elapsed(t1);
       opts.onChain?.(addr.address, capture.chain);
       timings.totalMs = elapsed(started) + dnsMs;
-      return await this.judged(target, addr, capture, opts, timings, revocation);
+      const input: JudgeInput = {
+        chain: capture.chain,
+        tlsVersion: capture.version,
+        expectedName: target.servername || addr.address,
+        now: opts.now ?? new Date(),
+        warnDays: opts.warnDays,
+        critDays: opts.critDays,
+      };
+      const trust = opts.trust ?? this.deps.trust;
+      // Revocation fetches have their own deadline (the HTTP client's); shutdown still cancels them.
+      const verdict =
+        revocation === undefined
+          ? judge(input, trust)
+          : await revocation.judge({ judge: input, trust, staple: capture.staple ?? null, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
+      return judged(target, addr, capture, input.now, timings, verdict);
     } catch (err) {
       socket?.destroy();
       timings.totalMs = elapsed(started) + dnsMs;
@@ -169,47 +185,33 @@ export class Prober {
       probeDeadline.clear();
     }
   }
+}
 
-  private async judged(target: Target, addr: Address, capture: TlsCapture, opts: ProbeOptions, timings: Timings, revocation: Revocation | undefined): Promise<ProbeResult> {
-    const now = opts.now ?? new Date();
-    const input: JudgeInput = {
-      chain: capture.chain,
-      tlsVersion: capture.version,
-      expectedName: target.servername || addr.address,
-      now,
-      warnDays: opts.warnDays,
-      critDays: opts.critDays,
-    };
-    const trust = opts.trust ?? this.deps.trust;
-    // Revocation fetches have their own deadline (the HTTP client's); shutdown still cancels them.
-    const verdict =
-      revocation === undefined
-        ? judge(input, trust)
-        : await revocation.judge({ judge: input, trust, staple: capture.staple ?? null, ...(opts.signal === undefined ? {} : { signal: opts.signal }) });
-    const problems = [...verdict.problems];
-    const notes: Note[] = [...(verdict.notes ?? [])];
-    const failure = capture.failure;
-    if (failure !== null) {
-      const message = `${formatHostPort(target.host, target.port)}: ${failure.message}`;
-      if (failure.kind === 'client-certificate') notes.push({ code: 'CLIENT_CERT_REQUIRED', message });
-      else problems.push({ code: failure.kind === 'after-handshake' ? 'TLS_ALERT_AFTER_HANDSHAKE' : 'TLS_FAILED_AFTER_CERTIFICATE', severity: 'critical', message });
-    }
-    return {
-      target,
-      address: addr.address,
-      status: statusOf(problems),
-      problems,
-      notes,
-      error: null,
-      tls: { version: capture.version, cipher: capture.cipher },
-      certificate: verdict.certificate,
-      chain: verdict.chain,
-      trusted: verdict.trusted,
-      hostnameMatch: verdict.hostnameMatch,
-      checkedAt: now.toISOString(),
-      timings,
-    };
+/** The result of a completed handshake, from its verdict and how the session ended. */
+function judged(target: Target, addr: Address, capture: TlsCapture, now: Date, timings: Timings, verdict: Judgement): ProbeResult {
+  const problems = [...verdict.problems];
+  const notes: Note[] = [...(verdict.notes ?? [])];
+  const failure = capture.failure;
+  if (failure !== null) {
+    const message = `${formatHostPort(target.host, target.port)}: ${failure.message}`;
+    if (failure.kind === 'client-certificate') notes.push({ code: 'CLIENT_CERT_REQUIRED', message });
+    else problems.push({ code: failure.kind === 'after-handshake' ? 'TLS_ALERT_AFTER_HANDSHAKE' : 'TLS_FAILED_AFTER_CERTIFICATE', severity: 'critical', message });
   }
+  return {
+    target,
+    address: addr.address,
+    status: statusOf(problems),
+    problems,
+    notes,
+    error: null,
+    tls: { version: capture.version, cipher: capture.cipher },
+    certificate: verdict.certificate,
+    chain: verdict.chain,
+    trusted: verdict.trusted,
+    hostnameMatch: verdict.hostnameMatch,
+    checkedAt: now.toISOString(),
+    timings,
+  };
 }
 
 /** Keeps the addresses of the wanted family; none left is a DNS failure for that family. */
