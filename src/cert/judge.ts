@@ -285,6 +285,7 @@ const severityRank: Record<Severity, number> = { warning: 0, critical: 1 };
 
 /** One problem per code: the worst severity, messages joined. */
 function mergeByCode(problems: Problem[]): Problem[] {
+  if (problems.length === 0) return problems;
   const byCode = new Map<Problem['code'], Problem>();
   for (const p of problems) {
     const prev = byCode.get(p.code);

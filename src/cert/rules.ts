@@ -178,48 +178,74 @@ export function pathRules(certs: readonly Cert[], anchor: Cert, o: PathOptions):
   return out;
 }
 
+/** What caRules finds that depends on the certificate and its role alone, in caRules' order around the two checks that depend on the path. */
+interface CaStatic {
+  /** Before the validity check. */
+  head: readonly Finding[];
+  /** The basicConstraints findings, before the pathLen check. */
+  constraints: readonly Finding[];
+  /** After it. */
+  tail: readonly Finding[];
+}
+
 function caRules(ca: Cert, role: 'intermediate' | 'root', below: number, now: Date): Finding[] {
+  const fixed = ca.derive(`caRules:${role}`, () => caStatic(ca, role));
+  const expired = !ca.validAt(now);
+  const bc = ca.parsed.basicConstraints;
+  const pathLen = bc !== null && bc.ca ? bc.pathLen : null;
+  const tooDeep = pathLen !== null && below > pathLen;
+  if (!expired && !tooDeep && fixed.head.length + fixed.constraints.length + fixed.tail.length === 0) return [];
   const name = who(ca, role);
-  const out = ownRules(ca, name);
-  const p = ca.parsed;
-  if (!ca.validAt(now)) {
+  const out = [...fixed.head];
+  if (expired) {
     const when = now < ca.notBefore ? `is not valid before ${ca.notBefore.toISOString()}` : `expired on ${day(ca.notAfter)}`;
     out.push({ code: 'CHAIN_EXPIRED', message: `${name} ${when}` });
   }
+  out.push(...fixed.constraints);
+  if (pathLen !== null && below > pathLen) {
+    out.push({ code: 'INVALID_CA', message: `${name} allows ${pathLen} intermediate${pathLen === 1 ? '' : 's'} below it (pathLenConstraint) but the path has ${below} (RFC 5280 section 4.2.1.9)` });
+  }
+  out.push(...fixed.tail);
+  return out;
+}
+
+function caStatic(ca: Cert, role: 'intermediate' | 'root'): CaStatic {
+  const name = who(ca, role);
+  const head = ownRules(ca, name);
+  const p = ca.parsed;
+  const constraints: Finding[] = [];
   const bc = p.basicConstraints;
   if (bc === null || !bc.ca) {
-    out.push({ code: 'INVALID_CA', message: `${name} signs certificates but is not a CA (${bc === null ? 'no basicConstraints' : 'basicConstraints cA=false'}, RFC 5280 section 4.2.1.9)` });
-  } else {
-    if (!bc.critical) out.push({ code: 'INVALID_CA', message: `${name} has a non-critical basicConstraints (RFC 5280 section 4.2.1.9)` });
-    if (bc.pathLen !== null && below > bc.pathLen) {
-      out.push({ code: 'INVALID_CA', message: `${name} allows ${bc.pathLen} intermediate${bc.pathLen === 1 ? '' : 's'} below it (pathLenConstraint) but the path has ${below} (RFC 5280 section 4.2.1.9)` });
-    }
+    constraints.push({ code: 'INVALID_CA', message: `${name} signs certificates but is not a CA (${bc === null ? 'no basicConstraints' : 'basicConstraints cA=false'}, RFC 5280 section 4.2.1.9)` });
+  } else if (!bc.critical) {
+    constraints.push({ code: 'INVALID_CA', message: `${name} has a non-critical basicConstraints (RFC 5280 section 4.2.1.9)` });
   }
+  const tail: Finding[] = [];
   if (p.keyUsage !== null && !hasKeyUsage(p, KU.keyCertSign)) {
-    out.push({ code: 'INVALID_CA', message: `${name} signs certificates but its keyUsage lacks keyCertSign (RFC 5280 section 4.2.1.3)` });
+    tail.push({ code: 'INVALID_CA', message: `${name} signs certificates but its keyUsage lacks keyCertSign (RFC 5280 section 4.2.1.3)` });
   }
-  if (p.subjectEmpty) out.push(malformed(`${name} is a CA with an empty subject (RFC 5280 section 4.1.2.6)`));
-  if (p.subjectKeyId === null) out.push(malformed(`${name} has no subjectKeyIdentifier (RFC 5280 section 4.2.1.2)`));
-  if (role !== 'root' && p.serialDefect !== null) out.push(malformed(`${name}: ${p.serialDefect}`));
+  if (p.subjectEmpty) tail.push(malformed(`${name} is a CA with an empty subject (RFC 5280 section 4.1.2.6)`));
+  if (p.subjectKeyId === null) tail.push(malformed(`${name} has no subjectKeyIdentifier (RFC 5280 section 4.2.1.2)`));
+  if (role !== 'root' && p.serialDefect !== null) tail.push(malformed(`${name}: ${p.serialDefect}`));
   const aki = p.authorityKeyId;
   // An anchor is a name and a key (RFC 5280 section 6.1.1 (d)): how it names its own issuer does not matter.
-  if (role !== 'root' && !ca.selfSigned && aki?.keyId == null) out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
+  if (role !== 'root' && !ca.selfSigned && aki?.keyId == null) tail.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
   if (ca.selfSigned && aki !== null) {
     const same = aki.keyId !== null && p.subjectKeyId !== null && Buffer.compare(aki.keyId, p.subjectKeyId) === 0;
-    if (!same || aki.hasIssuer || aki.hasSerial) out.push(malformed(`${name}'s authorityKeyIdentifier must hold only its own key identifier (CABF 7.1.2.1.3)`));
+    if (!same || aki.hasIssuer || aki.hasSerial) tail.push(malformed(`${name}'s authorityKeyIdentifier must hold only its own key identifier (CABF 7.1.2.1.3)`));
   }
   const eku = p.extKeyUsage;
-  if (role === 'root' && ca.selfSigned && eku !== null) out.push(malformed(`${name} is a root with an extendedKeyUsage extension, which roots must not carry (CABF 7.1.2.1.2)`));
+  if (role === 'root' && ca.selfSigned && eku !== null) tail.push(malformed(`${name} is a root with an extendedKeyUsage extension, which roots must not carry (CABF 7.1.2.1.2)`));
   if (eku !== null && !eku.oids.includes(OID.serverAuth) && !eku.oids.includes(OID.anyExtendedKeyUsage)) {
-    out.push({ code: 'WRONG_PURPOSE', message: `${name} restricts its extendedKeyUsage to purposes other than serverAuth (RFC 5280 section 4.2.1.12)` });
+    tail.push({ code: 'WRONG_PURPOSE', message: `${name} restricts its extendedKeyUsage to purposes other than serverAuth (RFC 5280 section 4.2.1.12)` });
   }
   if (p.nameConstraints !== null) {
     const bad = invalidConstraint(p.nameConstraints);
-    if (bad !== null) out.push({ code: 'NAME_CONSTRAINTS', message: `${name}: ${bad}` });
+    if (bad !== null) tail.push({ code: 'NAME_CONSTRAINTS', message: `${name}: ${bad}` });
   }
   const key = keyVerdict(ca);
-  if (key !== null) out.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
-  return out;
+  if (key !== null) tail.push({ code: 'WEAK_KEY', message: `${name} has ${key}` });
+  return { head: Object.freeze(head), constraints: Object.freeze(constraints), tail: Object.freeze(tail) };
 }
 
 /** RFC 5280 section 6.1.3 (b)-(c): every CA's constraints apply to each later certificate except self-issued intermediates. */
