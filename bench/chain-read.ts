@@ -4,10 +4,11 @@
 // process, GC included) and why the probe cannot take the cheaper read (bench/peer-cert-leak.ts).
 // Usage: node bench/chain-read.ts [handshakes per variant and round]
 import { fork } from 'node:child_process';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { createProbeContext } from '../src/probe/tls.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
+import { handshakeAndRead } from './raw-client.ts';
 import type { BenchServers } from './servers.ts';
 
 type Variant = 'leaf only, getPeerCertificate()' | 'chain, getPeerCertificate(true) (the probe)' | 'chain, getPeerX509Certificate() (leaks)';
@@ -36,18 +37,7 @@ const { implicitPort } = await new Promise<BenchServers>((resolve) => servers.on
 const context = createProbeContext();
 
 function batch(read: (tls: TLSSocket) => number): Promise<unknown> {
-  return mapLimit(Array.from({ length: n }), 50, () =>
-    new Promise<void>((resolve, reject) => {
-      const tls = tlsConnect({ host: '127.0.0.1', port: implicitPort, servername: 'localhost', secureContext: context, rejectUnauthorized: false });
-      tls.once('error', reject);
-      tls.once('secureConnect', () => {
-        read(tls);
-        tls.on('error', () => {});
-        tls.end();
-        resolve();
-      });
-    }),
-  );
+  return mapLimit(Array.from({ length: n }), 50, () => handshakeAndRead({ host: '127.0.0.1', port: implicitPort }, 'localhost', context, read));
 }
 
 const variants = Object.keys(reads) as Variant[];

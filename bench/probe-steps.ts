@@ -4,7 +4,7 @@
 // Usage: node bench/probe-steps.ts [probes per variant and round] [rounds]
 import { fork } from 'node:child_process';
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { judge } from '../src/cert/judge.ts';
 import { TrustStore } from '../src/cert/trust.ts';
@@ -12,6 +12,7 @@ import { Prober } from '../src/probe/probe.ts';
 import { parseTarget } from '../src/probe/target.ts';
 import { createProbeContext, handshake } from '../src/probe/tls.ts';
 import { mapLimit } from '../src/util/concurrency.ts';
+import { handshakeAndRead } from './raw-client.ts';
 import type { BenchServers } from './servers.ts';
 
 const n = Number(process.argv[2] ?? 1000);
@@ -25,17 +26,8 @@ const trust = TrustStore.bundled().withExtra(rootPem, 'bench root');
 const prober = new Prober({ trust });
 const target = parseTarget(`127.0.0.1:${port}`, { servername: 'localhost' });
 
-function upgrade(how: { socket: Socket } | { host: string; port: number }, context: SecureContext, read: (tls: TLSSocket) => unknown): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const tls = tlsConnect({ ...how, servername: 'localhost', secureContext: context, rejectUnauthorized: false });
-    tls.once('error', reject);
-    tls.once('secureConnect', () => {
-      read(tls);
-      tls.on('error', () => {});
-      tls.end();
-      resolve();
-    });
-  });
+function upgrade(how: { socket: Socket } | { host: string; port: number }, context: SecureContext, read: (tls: TLSSocket) => unknown): Promise<unknown> {
+  return handshakeAndRead(how, 'localhost', context, read);
 }
 
 function tcp(): Promise<Socket> {

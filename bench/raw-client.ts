@@ -2,7 +2,7 @@
 // context, no verification, no judging; it reads the leaf certificate and hangs up the same
 // way the probe does (end after the handshake).
 import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect, type SecureContext } from 'node:tls';
+import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 
 const deadlineMs = 10_000;
 
@@ -32,6 +32,11 @@ export async function rawSmtp(port: number, servername: string, context: SecureC
 }
 
 function upgrade(how: { socket: Socket } | { host: string; port: number }, servername: string, context: SecureContext): Promise<string> {
+  return handshakeAndRead(how, servername, context, (tls) => tls.getPeerCertificate().valid_to);
+}
+
+/** One handshake without verification; `read` sees the socket at secureConnect, then it ends. Also used by the narrower benches. */
+export function handshakeAndRead<T>(how: { socket: Socket } | { host: string; port: number }, servername: string, context: SecureContext, read: (tls: TLSSocket) => T): Promise<T> {
   return new Promise((resolve, reject) => {
     const tls = tlsConnect({ ...how, servername, secureContext: context, rejectUnauthorized: false });
     const timer = setTimeout(() => tls.destroy(new Error('timeout')), deadlineMs);
@@ -41,10 +46,10 @@ function upgrade(how: { socket: Socket } | { host: string; port: number }, serve
     });
     tls.once('secureConnect', () => {
       clearTimeout(timer);
-      const notAfter = tls.getPeerCertificate().valid_to;
+      const value = read(tls);
       tls.on('error', () => {});
       tls.end();
-      resolve(notAfter);
+      resolve(value);
     });
   });
 }
