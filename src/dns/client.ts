@@ -3,7 +3,7 @@
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { connect as netConnect, isIP } from 'node:net';
 import type { DnsAnswer, DnsFailureCode, DnsResolver, DnsResult, DnsServer, RecordType } from './types.ts';
-import { decodeResponse, encodeQuery, normalizeName, type Decoded, type Query } from './wire.ts';
+import { decodeResponse, encodeQuery, nameProblem, normalizeName, type Decoded, type Query } from './wire.ts';
 
 /** Settings of a DnsClient. */
 export interface DnsClientOptions {
@@ -39,6 +39,8 @@ export class DnsClient implements DnsResolver {
     const fail = (code: DnsFailureCode, message: string): DnsResult<T> => ({
       ok: false, name, type, code, message: `${type} ${name}: ${message}`, authenticated: false, ttl: 0,
     });
+    const bad = nameProblem(name);
+    if (bad !== null) return fail('MALFORMED', `not a valid DNS name, not sent: ${bad}`);
     let last: DnsResult<T> = fail('TIMEOUT', `no answer within ${this.timeoutMs} ms`);
     // Two rounds over the servers: one lost datagram must not fail a query. A server that
     // answered (SERVFAIL, REFUSED) is not asked again: it answers the same from its cache, and

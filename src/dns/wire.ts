@@ -26,6 +26,28 @@ export function normalizeName(name: string): string {
   return n.endsWith('.') ? n.slice(0, -1) : n;
 }
 
+/**
+ * Why `name` (normalized) cannot be sent as a query name, or null when it can. dns-packet
+ * writes a label's length into one byte without checking it, so a label over 63 octets would
+ * go out as a compression pointer or a reserved label type, and a name over 255 octets as
+ * garbage: the resolver then answers FORMERR or another question, and the query times out.
+ * Such names come from hostile answers (an MX name of 253 characters under "_25._tcp.", or
+ * a label of U+FFFD decoded from invalid bytes, three octets each when encoded again).
+ */
+export function nameProblem(name: string): string | null {
+  if (name === '') return null;
+  // A line break would make dns-packet's multi-line trimming of dots query another name.
+  if (/[\n\r\u2028\u2029]/.test(name)) return 'it contains a line break';
+  let wire = 1;
+  for (const label of name.split('.')) {
+    const octets = Buffer.byteLength(label, 'utf8');
+    if (octets === 0) return 'it has an empty label';
+    if (octets > 63) return `a label is ${octets} octets long, more than 63 (RFC 1035 section 2.3.4)`;
+    wire += octets + 1;
+  }
+  return wire > 255 ? `it is ${wire} octets long on the wire, more than 255 (RFC 1035 section 2.3.4)` : null;
+}
+
 /** Encodes a recursive query with AD=1 (RFC 6840 5.7: ask for the AD bit) and EDNS0 DO=1. */
 export function encodeQuery(name: string, type: RecordType): Query {
   const id = randomInt(0, 65536);

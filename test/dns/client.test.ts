@@ -125,6 +125,23 @@ describe('dns client', () => {
     }
   });
 
+  it('dns: a name that cannot be encoded (label over 63 octets, name over 253, empty label) is MALFORMED at once, never sent', async () => {
+    // Such names come from hostile answers: "_25._tcp." before a 253-character MX name, or a
+    // label of U+FFFD that dns-packet decoded from 63 invalid bytes and that re-encodes as 189.
+    const long = `_25._tcp.${['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.')}`;
+    const c = new DnsClient({ servers: [dns.server], timeoutMs: 3000, attemptMs: 1000 });
+    for (const name of [long, `${'\ufffd'.repeat(63)}.example.test`, `${'x'.repeat(64)}.example.test`, 'a..example.test']) {
+      const before = dns.log.length;
+      const started = performance.now();
+      const r = await c.query(name, 'TLSA');
+      assert.equal(r.ok, false, name);
+      assert.equal((r as Extract<DnsResult, { ok: false }>).code, 'MALFORMED', r.ok ? '' : r.message);
+      assert.match(r.ok ? '' : r.message, /not a valid DNS name/);
+      assert.ok(performance.now() - started < 500, 'answered without waiting for a deadline');
+      assert.equal(dns.log.length, before, 'nothing was sent');
+    }
+  });
+
   it('dns: honours the caller abort signal', async () => {
     const started = performance.now();
     const r = await new DnsClient({ servers: [dns.server], timeoutMs: 5000 }).query('silent.example.test', 'A', AbortSignal.timeout(100));
