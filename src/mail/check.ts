@@ -6,7 +6,7 @@ import type { TrustStore } from '../cert/trust.ts';
 import type { DnsResolver } from '../dns/types.ts';
 import { Prober, type Address, type Resolver } from '../probe/probe.ts';
 import { worstStatus, type ProbeResult, type Status } from '../probe/result.ts';
-import { parseTarget, type Target } from '../probe/target.ts';
+import { parseTarget, TargetError, type Target } from '../probe/target.ts';
 import type { AddressPolicy } from '../security/address-policy.ts';
 import type { MailFinding } from './codes.ts';
 import { evaluateDane, type DaneResult } from './dane.ts';
@@ -91,15 +91,22 @@ const severityStatus = (f: MailFinding): Status => (f.severity === 'critical' ? 
 export async function checkMailDomain(domain: string, deps: MailCheckDeps): Promise<MailReport> {
   const prober = new Prober({ trust: deps.trust, resolve: addressResolver(deps.dns) });
   const found = await discover(domain, deps.dns, deps.signal);
+  const unusable: MailFinding[] = [];
+  const specs: HostSpec[] = [];
+  for (const m of found.mx) {
+    const target = hostTarget(() => mxTarget(m.host, deps.smtpPort?.(m.host) ?? 25), `MX ${m.preference} of ${domain}`, m.host, unusable);
+    if (target !== null) specs.push({ role: 'mx', label: `mx ${m.preference}`, target, dane: true });
+  }
+  for (const s of found.services) {
+    const target = hostTarget(() => parseTarget(`${s.scheme}://${s.host}:${s.port}`), `SRV ${s.service}.${domain}`, s.host, unusable);
+    if (target !== null) specs.push({ role: 'service', label: s.service, target, dane: false });
+  }
   const [hosts, sts, tlsRpt] = await Promise.all([
-    Promise.all([
-      ...found.mx.map((m) => checkHost(prober, { role: 'mx', label: `mx ${m.preference}`, target: mxTarget(m.host, deps.smtpPort?.(m.host) ?? 25), dane: true }, deps)),
-      ...found.services.map((s) => checkHost(prober, { role: 'service', label: s.service, target: parseTarget(`${s.scheme}://${s.host}:${s.port}`), dane: false }, deps)),
-    ]),
+    Promise.all(specs.map((h) => checkHost(prober, h, deps))),
     found.source === 'null-mx' ? Promise.resolve({ state: { state: 'none' } as MtaStsState, findings: [] as MailFinding[] }) : mtaSts(domain, deps),
     deps.dns.query(`_smtp._tls.${domain}`, 'TXT', deps.signal).then((r) => (r.ok ? parseTlsRpt(r.records) : { state: 'none' as const })),
   ]);
-  const findings = [...found.findings, ...sts.findings];
+  const findings = [...found.findings, ...unusable, ...sts.findings];
   if (tlsRpt.state === 'invalid') findings.push({ code: 'TLSRPT_INVALID', severity: 'warning', message: `_smtp._tls.${domain}: ${tlsRpt.error}` });
   if (sts.state.policy !== undefined && sts.state.policy.mode !== 'none') applyPolicy(sts.state.policy, hosts);
   for (const h of hosts) h.status = worstStatus([h.status, ...h.findings.map(severityStatus)]);
@@ -120,7 +127,30 @@ function mxTarget(host: string, port: number): Target {
   return { ...parseTarget(`smtp://${host}`), port };
 }
 
-async function checkHost(prober: Prober, h: { role: MailHost['role']; label: string; target: Target; dane: boolean }, deps: MailCheckDeps): Promise<MailHost> {
+/** One host to probe. */
+interface HostSpec {
+  role: MailHost['role'];
+  label: string;
+  target: Target;
+  dane: boolean;
+}
+
+/**
+ * The probe target of a host name taken from DNS, or null with a DNS_FAILED finding when it
+ * is no host name: DNS labels may hold any octet (a space, "/", "@", ":"), and one bad MX
+ * must neither throw the whole check away nor stop the other hosts from being checked.
+ */
+function hostTarget(make: () => Target, what: string, host: string, findings: MailFinding[]): Target | null {
+  try {
+    return make();
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    findings.push({ code: 'DNS_FAILED', severity: 'critical', message: `${what}: "${host.replace(/[\x00-\x1f\x7f]/g, '?')}" is not a valid host name, so it is not checked` });
+    return null;
+  }
+}
+
+async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Promise<MailHost> {
   const chains = new Map<string, readonly Buffer[]>();
   const tlsaP = h.dane ? deps.dns.query(`_25._tcp.${h.target.host}`, 'TLSA', deps.signal) : null;
   const results = await prober.probe(h.target, {

@@ -201,6 +201,24 @@ describe('mail domain check', () => {
     assert.equal(r.status, 'critical');
   });
 
+  it('mail: an MX or SRV target that is not a host name is DNS_FAILED naming it, and the other hosts are still checked', async () => {
+    // Labels may hold any octet: a hostile zone must not turn the whole check into an exception.
+    const names = ['mx one.example.test', 'a/b.example.test', 'x@y.example.test', 'a:25.example.test'];
+    setZone({
+      ...base(),
+      'MX example.test': { answers: [rr('MX', 'example.test', { preference: 10, exchange: 'mx1.example.test' }), ...names.map((n, i) => rr('MX', 'example.test', { preference: 20 + i, exchange: n }))] },
+      'SRV _imaps._tcp.example.test': { answers: [rr('SRV', '_imaps._tcp.example.test', { priority: 0, weight: 1, port: 993, target: 'imap\u0000.example.test' })] },
+    });
+    const r = await checkMailDomain('example.test', deps());
+    assert.deepEqual(r.hosts.map((h) => h.host), ['mx1.example.test']);
+    assert.equal(r.hosts[0]!.status, 'ok');
+    const bad = r.findings.filter((f) => f.code === 'DNS_FAILED');
+    assert.equal(bad.length, names.length + 1, JSON.stringify(r.findings));
+    for (const n of names) assert.ok(bad.some((f) => f.message.includes(`"${n}" is not a valid host name`)), n);
+    assert.match(bad.find((f) => f.message.startsWith('SRV'))?.message ?? '', /^SRV _imaps\._tcp\.example\.test: "imap\?\.example\.test" is not a valid host name/);
+    assert.equal(r.status, 'critical');
+  });
+
   it('mail: SRV services are discovered and probed in parallel with the MX hosts, one query per name and type', async () => {
     setZone({
       ...base(),
