@@ -62,6 +62,17 @@ export class ExpiringCache<V> {
     return tracked;
   }
 
+  /**
+   * What is known for `key` without loading: the cached value (or the remembered failure,
+   * thrown), or undefined when nothing settled is cached (absent, expired or still in flight).
+   */
+  settled(key: string): { value: V } | undefined {
+    const hit = this.entries.get(key);
+    if (hit === undefined || hit.expiresAt <= this.now()) return undefined;
+    if (hit.kind === 'error') throw hit.error;
+    return { value: hit.value };
+  }
+
   get size(): number {
     return this.entries.size;
   }

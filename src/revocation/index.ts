@@ -13,7 +13,7 @@ import { judge } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
 import type { Judgement, JudgeInput, Problem, Severity } from '../cert/types.ts';
 import { clip, FetchError, type HttpClient } from '../net/http-client.ts';
-import { ExpiringCache } from './cache.ts';
+import { ExpiringCache, type Expiring } from './cache.ts';
 import { httpOnly, revocationFields, type RevocationFields } from './cert-fields.ts';
 import { fetchCrl, type FetchedCrl } from './crl.ts';
 import { ocspRequest, staleness, verifyOcspResponse, type OcspSubject, type OcspVerdict } from './ocsp.ts';
@@ -24,6 +24,13 @@ export interface RevocationOptions {
   now?: () => number;
   /** Most entries per cache. */
   maxEntries?: number;
+  /**
+   * Longest one judge() waits on revocation and AIA fetches in all (default 15 s). Each fetch
+   * has the HTTP client's deadline (5 s), but a hostile chain naming several stalling URLs per
+   * certificate would otherwise hold a probe for minutes. Spent, no new fetch starts (cached
+   * answers are still used) and what is left unchecked is REVOCATION_UNKNOWN.
+   */
+  budgetMs?: number;
 }
 
 /** One endpoint's chain to judge with revocation and AIA. */
@@ -42,6 +49,50 @@ const maxAiaDepth = 3;
 const aiaKeepMs = 24 * 3_600_000;
 const ocspKeepMs = 24 * 3_600_000;
 const ocspBadRetryMs = 15 * 60_000;
+const defaultBudgetMs = 15_000;
+
+/** The budget of one judge() ran out before a fetch could start or finish. */
+class BudgetSpent extends Error {
+  constructor(ms: number) {
+    super(`not fetched: this probe's ${ms / 1000} s for revocation and AIA fetches ran out (slow or silent servers named earlier)`);
+  }
+}
+
+/**
+ * One judge()'s time for fetches. A fetch it stops waiting for is not aborted: it is shared
+ * with other probes through the caches, and its own deadline ends it. A fetch is never
+ * started through a cache once the budget is spent, so a cache never remembers a budget
+ * failure as the URL's.
+ */
+class FetchBudget {
+  private readonly end: number;
+  private readonly ms: number;
+
+  constructor(ms: number) {
+    this.ms = ms;
+    this.end = performance.now() + ms;
+  }
+
+  /** The cached answer when the budget is spent, else `load()` raced against what is left. */
+  async fetch<V>(cache: ExpiringCache<V>, key: string, load: () => Promise<Expiring<V>>): Promise<V> {
+    const left = this.end - performance.now();
+    if (left <= 0) {
+      const known = cache.settled(key);
+      if (known === undefined) throw new BudgetSpent(this.ms);
+      return known.value;
+    }
+    const running = cache.get(key, load);
+    let timer: NodeJS.Timeout | undefined;
+    const spent = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new BudgetSpent(this.ms)), left);
+    });
+    try {
+      return await Promise.race([running, spent]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
 
 type Finding = Problem;
 
@@ -53,10 +104,12 @@ export class Revocation {
   private readonly http: HttpClient;
   private readonly fields = new WeakMap<Cert, RevocationFields | null>();
   private readonly now: () => number;
+  private readonly budgetMs: number;
 
   constructor(o: RevocationOptions) {
     this.http = o.http;
     this.now = o.now ?? Date.now;
+    this.budgetMs = o.budgetMs ?? defaultBudgetMs;
     const c = { now: this.now, ...(o.maxEntries === undefined ? {} : { maxEntries: o.maxEntries }) };
     this.crls = new ExpiringCache<FetchedCrl>(c);
     this.ocsp = new ExpiringCache<OcspVerdict>(c);
@@ -66,12 +119,13 @@ export class Revocation {
   /** Judges the chain, completes it through AIA when incomplete, and adds revocation findings. */
   async judge(r: RevocationInput): Promise<Judgement> {
     const base = judge(r.judge, r.trust);
+    const budget = new FetchBudget(this.budgetMs);
     const findings: Finding[] = [];
     const sent = parseAll(r.trust, r.judge.chain);
     let pool = sent;
     let problems = base.problems;
     if (base.problems.some((p) => p.code === 'CHAIN_INCOMPLETE') && sent[0] !== undefined) {
-      const done = await this.complete(sent, r);
+      const done = await this.complete(sent, r, budget);
       pool = done.pool;
       problems = problems.map((p) => (p.code === 'CHAIN_INCOMPLETE' ? done.explain(p) : p));
     }
@@ -79,7 +133,7 @@ export class Revocation {
     const severity: Severity = r.judge.revocationPolicy === 'hard-fail' ? 'critical' : 'warning';
     for (let i = 0; i < path.length; i++) {
       const [cert, issuer] = path[i]!;
-      const f = await this.check(cert, issuer, i === 0 ? r.staple : null, i === 0 ? 'leaf' : 'intermediate', r);
+      const f = await this.check(cert, issuer, i === 0 ? r.staple : null, i === 0 ? 'leaf' : 'intermediate', r, budget);
       for (const p of f) findings.push(p.code === 'REVOCATION_UNKNOWN' ? { ...p, severity } : p);
     }
     const merged = mergeByCode([...problems, ...findings]);
@@ -88,7 +142,7 @@ export class Revocation {
   }
 
   /** AIA: fetches the missing issuers (caIssuers of the last certificate without one). */
-  private async complete(sent: Cert[], r: RevocationInput): Promise<{ pool: Cert[]; explain: (p: Problem) => Problem }> {
+  private async complete(sent: Cert[], r: RevocationInput, budget: FetchBudget): Promise<{ pool: Cert[]; explain: (p: Problem) => Problem }> {
     const pool = [...sent];
     const fetched: { cert: Cert; url: string }[] = [];
     let cur = sent[0]!;
@@ -103,7 +157,7 @@ export class Revocation {
       let got: Cert | null = null;
       for (const url of urls) {
         try {
-          const der = await this.aia.get(url, async () => ({ value: await this.fetchCert(url, r.signal), expiresAt: this.now() + aiaKeepMs }));
+          const der = await budget.fetch(this.aia, url, async () => ({ value: await this.fetchCert(url, r.signal), expiresAt: this.now() + aiaKeepMs }));
           const c = r.trust.certs.get(der);
           if (!cur.issuedBy(c).verified) {
             failure = `the certificate at ${clip(url)} ("${c.label}") did not sign "${cur.label}"`;
@@ -150,7 +204,7 @@ export class Revocation {
    * else the first of its CRLs that covers it and can be used, else its OCSP responder. A
    * source that cannot answer passes to the next; REVOCATION_UNKNOWN only when none answers.
    */
-  private async check(cert: Cert, issuer: Cert, staple: Buffer | null, role: 'leaf' | 'intermediate', r: RevocationInput): Promise<Finding[]> {
+  private async check(cert: Cert, issuer: Cert, staple: Buffer | null, role: 'leaf' | 'intermediate', r: RevocationInput, budget: FetchBudget): Promise<Finding[]> {
     const fields = this.fieldsOf(cert);
     const issuerFields = this.fieldsOf(issuer);
     if (fields === null || issuerFields === null) return [];
@@ -172,7 +226,7 @@ export class Revocation {
     for (const url of httpOnly(fields.crlUrls)) {
       let crl: FetchedCrl;
       try {
-        crl = await this.crls.get(url, () => fetchCrl(this.http, url, this.now(), r.signal));
+        crl = await budget.fetch(this.crls, url, () => fetchCrl(this.http, url, this.now(), r.signal));
       } catch (err) {
         failures.push(`CRL ${describe(err)}`);
         continue;
@@ -187,7 +241,10 @@ export class Revocation {
     }
     const ocspUrl = httpOnly(fields.ocspUrls)[0];
     if (ocspUrl !== undefined) {
-      const v = await this.askResponder(ocspUrl, subject, issuerFields, r.signal);
+      const v = await this.askResponder(ocspUrl, subject, issuerFields, r.signal, budget).catch((err: unknown): OcspVerdict => {
+        if (err instanceof BudgetSpent) return { ok: false, why: err.message };
+        throw err;
+      });
       const stale = v.ok ? staleness(v, now) : null;
       if (v.ok && stale === null) {
         if (v.status === 'revoked') out.push(revokedFinding(who, v.revokedAt, v.reason, `OCSP responder ${clip(ocspUrl)}`));
@@ -210,9 +267,9 @@ export class Revocation {
     return f;
   }
 
-  private askResponder(url: string, s: OcspSubject, issuer: RevocationFields, signal: AbortSignal | undefined): Promise<OcspVerdict> {
+  private askResponder(url: string, s: OcspSubject, issuer: RevocationFields, signal: AbortSignal | undefined, budget: FetchBudget): Promise<OcspVerdict> {
     const key = `${createHash('sha1').update(issuer.publicKeyBits).digest('hex')}:${s.cert.serial.toString('hex')}:${url}`;
-    return this.ocsp.get(key, async () => {
+    return budget.fetch(this.ocsp, key, async () => {
       const req = ocspRequest(s);
       // RFC 6960 A.1: GET (cacheable by the responder's CDN) when the request is short.
       const b64 = encodeURIComponent(req.toString('base64'));

@@ -176,3 +176,34 @@ test('policy: hard-fail makes an unusable CRL critical, still never REVOKED', as
     pki.crlBody.current = null;
   }
 });
+
+test('budget: silent CRL and OCSP servers hold one judge() no longer than its budget; nothing unchecked is called good, and the caches keep no budget failure', async () => {
+  const stalled: import('node:http').ServerResponse[] = [];
+  const saved = { crl: pki.routes.get('/crl')!, ocsp: pki.routes.get('/ocsp')! };
+  const stall = (_q: unknown, res: import('node:http').ServerResponse): void => void stalled.push(res);
+  pki.routes.set('/crl', stall);
+  pki.routes.set('/ocsp', stall);
+  // Each fetch may wait 3 s; the budget for the whole check is 400 ms.
+  const s = new Revocation({ http: new HttpClient({ addressPolicy: loopbackOnly, timeoutMs: 3000 }), budgetMs: 400 });
+  try {
+    const t0 = performance.now();
+    const j = await s.judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    const took = performance.now() - t0;
+    assert.ok(took < 1500, `judge() took ${Math.round(took)} ms with a 400 ms budget`);
+    const p = j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN');
+    assert.equal(p?.severity, 'warning');
+    assert.match(p?.message ?? '', /revocation and AIA fetches ran out/);
+    assert.ok(!j.problems.some((x) => x.code === 'REVOKED'));
+    // The CRL fetch was started before the budget ran out and goes on; the OCSP one was never
+    // started (the CRL used the whole budget), so no failure is remembered for either URL yet.
+    assert.equal(s.ocsp.size, 0);
+  } finally {
+    pki.routes.set('/crl', saved.crl);
+    pki.routes.set('/ocsp', saved.ocsp);
+    for (const res of stalled) res.writeHead(503).end();
+  }
+  // With the servers back, the same service checks the certificate in full.
+  await new Promise((r) => setTimeout(r, 50));
+  const again = await s.judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+  assert.ok(!again.problems.some((x) => /ran out/.test(x.message)), JSON.stringify(again.problems));
+});
