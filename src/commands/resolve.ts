@@ -3,7 +3,7 @@
 // answered exactly like an unknown one, so ids cannot be probed across channels.
 import type { ChannelRef } from '../chat/types.ts';
 import type { Services, TargetRecord } from '../core/services.ts';
-import { parseTarget, TargetError } from '../probe/target.ts';
+import { parseTarget, TargetError, withoutUserinfo } from '../probe/target.ts';
 import { ID_PATTERN } from './ids.ts';
 import { UserError } from './types.ts';
 
@@ -46,7 +46,7 @@ export async function findTarget(services: Services, channel: ChannelRef, ref: s
 export async function requireTarget(services: Services, channel: ChannelRef, ref: string, prefix: string): Promise<TargetRecord> {
   const found = await findTarget(services, channel, ref);
   if (found === undefined) {
-    throw new UserError(`No target "${ref}" in this channel. ${prefix}list shows the ids.`);
+    throw new UserError(`No target "${withoutUserinfo(ref)}" in this channel. ${prefix}list shows the ids.`);
   }
   return found;
 }

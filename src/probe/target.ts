@@ -41,11 +41,23 @@ export class TargetError extends Error {
 const MAX_INPUT = 300;
 const LABEL = /^(?!-)[a-z0-9_-]{1,63}(?<!-)$/;
 
+/**
+ * `text` with everything up to its last "@" (a URL's user:password) replaced by "…", so an
+ * error or reply that quotes what the user typed never repeats a password. No host name or
+ * address contains "@", so nothing a target needs is hidden.
+ */
+export function withoutUserinfo(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)?[^]*@/i, '$1…@');
+}
+
 /** Parses `host`, `host:port`, `[v6]:port`, `v6`, or `scheme://host[:port]` and applies overrides. */
 export function parseTarget(input: string, overrides: TargetOverrides = {}): Target {
   const raw = input.trim();
   if (raw === '') throw new TargetError('empty target: expected host[:port], [ipv6]:port or scheme://host[:port]');
   if (raw.length > MAX_INPUT) throw new TargetError(`target longer than ${MAX_INPUT} characters`);
+  // Before any message quotes `raw`: "user:secret@host" (no scheme) would otherwise be
+  // answered as host "user" with port "secret@host", the password in the reply.
+  if (raw.includes('@')) throw new TargetError(`"${withoutUserinfo(raw)}": user names and passwords do not belong in a target`);
 
   let rest = raw;
   let scheme: string | undefined;
@@ -56,7 +68,6 @@ export function parseTarget(input: string, overrides: TargetOverrides = {}): Tar
     if (rest.includes('/') || rest.includes('?') || rest.includes('#')) {
       throw new TargetError(`"${raw}": only scheme://host[:port] is accepted, without a path`);
     }
-    if (rest.includes('@')) throw new TargetError(`"${raw}": user names and passwords do not belong in a target`);
   }
   const { host, port: explicitPort } = splitHostPort(rest, raw);
 

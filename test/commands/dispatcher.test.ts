@@ -106,3 +106,29 @@ test('dispatcher: an unterminated quote gets the usage line, not an error', asyn
   assert.match(reply!.title, /missing closing quote/);
   assert.match(replyText(reply!), /Usage: \/add/);
 });
+
+test('dispatcher: a password typed into a target is never echoed by any command', async () => {
+  const h = harness();
+  // Refused before any lookup: the mail service is never reached.
+  h.services.mail = { checkDomain: async () => assert.fail('a refused domain must not be checked') };
+  const lines = [
+    'add https://admin:hunter2@db.example.com',
+    'add https://admin:hunter2@db.example.com/path',
+    'add admin:hunter2@db.example.com',
+    'add admin:hunter2@db.example.com:5432',
+    'check https://admin:hunter2@db.example.com',
+    'check mail admin:hunter2@example.com',
+    'remove https://admin:hunter2@db.example.com',
+    'mute https://admin:hunter2@db.example.com 7d',
+    'unmute admin:hunter2@db.example.com:5432',
+  ];
+  for (const line of lines) {
+    const [reply, ...rest] = await h.run(line);
+    assert.equal(rest.length, 0, line);
+    assert.equal(reply!.status, 'error', line);
+    assert.doesNotMatch(replyText(reply!), /hunter2/, line);
+  }
+  assert.match((await h.one('add admin:hunter2@db.example.com')).title, /user names and passwords do not belong in a target/);
+  assert.doesNotMatch(JSON.stringify(h.logs), /hunter2/);
+  assert.deepEqual(await h.repo.listTargets(CHANNEL), []);
+});
