@@ -5,6 +5,7 @@
 // the target is removed again and the reply explains why.
 import { z } from 'zod';
 import { endpoint, formatLatest, formatResults } from '../src/chat/format.ts';
+import { channelLockKey } from '../src/commands/channel-lock.ts';
 import { newTargetId } from '../src/commands/ids.ts';
 import { MAX_LABEL, targetOptions, thresholdList } from '../src/commands/schemas.ts';
 import { defineCommand, UserError } from '../src/commands/types.ts';
@@ -43,7 +44,7 @@ export default defineCommand({
     const target = parseTarget(args.target, { protocol: args.protocol, mode: args.mode, servername: args.servername });
     // Duplicate check, count and store under the channel's lock: concurrent adds in this
     // process (four users, or one pasting many lines) must not all pass the same count.
-    const admitted = await services.channelLock.run(`${channel.platform}:${channel.channelId}`, async () => {
+    const admitted = await services.channelLock.run(channelLockKey(channel), async () => {
       const existing = await services.repo.findDuplicate(channel, target);
       if (existing !== undefined) return { existing, record: undefined };
       // A watched mail domain counts as one entry (docs/mail.md).

@@ -1,6 +1,7 @@
 // mute <target|id> <duration>: no alerts for a target until the time runs out.
 import { z } from 'zod';
 import { endpoint, formatTime } from '../src/chat/format.ts';
+import { lockedChange } from '../src/commands/channel-lock.ts';
 import { formatDuration, MAX_DURATION_MS, parseDuration } from '../src/commands/duration.ts';
 import { requireTarget } from '../src/commands/resolve.ts';
 import { noOptions } from '../src/commands/schemas.ts';
@@ -27,16 +28,18 @@ export default defineCommand({
       options: noOptions,
     })
     .transform(({ positional: [ref, ms] }) => ({ ref, ms })),
-  async run(ctx) {
-    const { args, channel, services, respond, prefix } = ctx;
-    if (await muteMailCommand(args.ref, args.ms, ctx)) return;
-    const record = await requireTarget(services, channel, args.ref, prefix);
-    const until = new Date(services.now().getTime() + args.ms).toISOString();
-    await services.repo.updateTarget({ ...record, mutedUntil: until });
-    await respond({
-      title: `Muted ${endpoint(record.target)} (${record.id}) for ${formatDuration(args.ms)}`,
-      status: 'info',
-      text: [`No alerts until ${formatTime(until)}. ${prefix}unmute ${record.id} ends it early.`],
+  run(ctx) {
+    return lockedChange(ctx, async (c) => {
+      const { args, channel, services, respond, prefix } = c;
+      if (await muteMailCommand(args.ref, args.ms, c)) return;
+      const record = await requireTarget(services, channel, args.ref, prefix);
+      const until = new Date(services.now().getTime() + args.ms).toISOString();
+      await services.repo.updateTarget({ ...record, mutedUntil: until });
+      await respond({
+        title: `Muted ${endpoint(record.target)} (${record.id}) for ${formatDuration(args.ms)}`,
+        status: 'info',
+        text: [`No alerts until ${formatTime(until)}. ${prefix}unmute ${record.id} ends it early.`],
+      });
     });
   },
 });

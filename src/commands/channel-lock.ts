@@ -2,7 +2,26 @@
 // channel's targets, looks for a duplicate and stores the new one; without this, concurrent
 // adds all see the same count and all store (issue 10, B1). It does not span processes:
 // replicas sharing a store can still overshoot the limit by up to one add each at a time.
-import type { KeyedLock } from '../core/services.ts';
+// mute, unmute and remove take the same lock (lockedChange): each reads a record and writes it
+// back or deletes it, and overlapping they lost a mute or brought a removed target back.
+import type { ChannelRef, Reply, Respond } from '../chat/types.ts';
+import type { KeyedLock, Services } from '../core/services.ts';
+
+/** The lock key of a channel, shared by add (targets and mail domains), mute, unmute and remove. */
+export function channelLockKey(channel: ChannelRef): string {
+  return `${channel.platform}:${channel.channelId}`;
+}
+
+/**
+ * Runs a command's lookup-and-change of this channel's entries under the channel's lock. Its
+ * replies are held back until the lock is released, so a slow platform never stalls the
+ * channel's other commands.
+ */
+export async function lockedChange<C extends { services: Services; channel: ChannelRef; respond: Respond }>(ctx: C, change: (ctx: C) => Promise<void>): Promise<void> {
+  const held: Reply[] = [];
+  await ctx.services.channelLock.run(channelLockKey(ctx.channel), () => change({ ...ctx, respond: async (reply: Reply) => void held.push(reply) }));
+  for (const reply of held) await ctx.respond(reply);
+}
 
 /** A KeyedLock backed by one promise chain per key; idle keys hold no memory. */
 export function createKeyedLock(): KeyedLock {

@@ -5,6 +5,7 @@
 // the same idempotency keys (as the Monitor does for targets).
 import type { KeyedLock } from '../core/services.ts';
 import type { ChannelRef, UserRef } from '../chat/types.ts';
+import { channelLockKey } from '../commands/channel-lock.ts';
 import type { ChannelSettings } from '../core/services.ts';
 import type { Logger } from '../ops/logger.ts';
 import { outboxKey } from '../outbox/keys.ts';
@@ -61,7 +62,7 @@ export class MailWatch {
   /** Stores a domain for a channel (unless already there or the channel is full), then checks it once: a silent baseline. */
   async add(channel: ChannelRef, user: UserRef, domain: string, opts: { label?: string; thresholds?: number[]; max: number }): Promise<AddOutcome> {
     // The same key as the target `add` (commands/add.ts): one limit for both kinds of entry.
-    const stored = await this.o.channelLock.run(`${channel.platform}:${channel.channelId}`, async (): Promise<AddOutcome> => {
+    const stored = await this.o.channelLock.run(channelLockKey(channel), async (): Promise<AddOutcome> => {
       const mine = await this.o.repo.list(channel);
       const existing = mine.find((d) => d.domain === domain);
       if (existing !== undefined) return { existing };

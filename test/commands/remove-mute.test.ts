@@ -70,3 +70,37 @@ test("mute: another channel's target cannot be muted or unmuted", async () => {
   assert.equal((await h.one(`unmute ${theirs!.id}`)).status, 'error');
   assert.ok((await h.repo.getTarget(theirs!.id))?.mutedUntil !== undefined);
 });
+
+/** Starts `first`, lets it run `ticks` microtask turns, then starts `second`; both replies. */
+async function overlapping(h: ReturnType<typeof harness>, first: string, second: string, ticks: number): Promise<[string, string]> {
+  const a = h.one(first);
+  for (let i = 0; i < ticks; i++) await Promise.resolve();
+  const [ra, rb] = await Promise.all([a, h.one(second)]);
+  return [ra.title, rb.title];
+}
+
+test('remove and mute of one target at once: a removed target stays removed and mute is told so', async () => {
+  for (let ticks = 0; ticks < 12; ticks++) {
+    const h = harness();
+    await h.one('add a.example.com');
+    const [record] = await h.repo.listTargets(CHANNEL);
+    const id = record!.id;
+    const [removed, muted] = await overlapping(h, `remove ${id}`, `mute ${id} 7d`, ticks);
+    assert.match(removed, /^Removed/, `ticks ${ticks}`);
+    assert.match(muted, /^No target/, `ticks ${ticks}: mute ran after the remove`);
+    assert.equal(await h.repo.getTarget(id), undefined, `ticks ${ticks}: the removed record came back`);
+  }
+});
+
+test('mute and unmute of one target at once: the outcome matches what the replies said', async () => {
+  for (let ticks = 0; ticks < 12; ticks++) {
+    const h = harness();
+    await h.one('add a.example.com');
+    const [record] = await h.repo.listTargets(CHANNEL);
+    const id = record!.id;
+    const [muted, unmuted] = await overlapping(h, `mute ${id} 7d`, `unmute ${id}`, ticks);
+    assert.match(muted, /^Muted/, `ticks ${ticks}`);
+    assert.match(unmuted, /^Unmuted/, `ticks ${ticks}: unmute said "${unmuted}"`);
+    assert.equal((await h.repo.getTarget(id))?.mutedUntil, undefined, `ticks ${ticks}`);
+  }
+});
