@@ -2,9 +2,12 @@
 // runs it, and always answers. No error escapes: a bad argument gets the usage line, a
 // UserError its own message, anything else a short apology with a reference that is also
 // in the log next to the full error. Stack traces and error details never reach the chat.
+// Refusals often quote what the user typed ("No target ..."), so their text is cleaned of
+// control characters and bidi overrides like any other untrusted text in a reply.
 // Access control and rate limits run before this, in the adapters' guard (src/security).
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import { clean } from '../chat/format.ts';
 import type { ChannelRef, CommandDispatcher, IncomingCommand, Reply, Respond } from '../chat/types.ts';
 import type { Services } from '../core/services.ts';
 import { TargetError } from '../probe/target.ts';
@@ -48,7 +51,7 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
     };
     const def = findCommand(name, table);
     if (def === undefined) {
-      await safeRespond({ title: `Unknown command "${name.slice(0, 32)}"`, status: 'error', text: [`${prefix}help lists the commands.`] });
+      await safeRespond({ title: `Unknown command "${clean(name.slice(0, 32))}"`, status: 'error', text: [`${prefix}help lists the commands.`] });
       return;
     }
     const started = Date.now();
@@ -81,7 +84,7 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
       if (err instanceof UserError || err instanceof TargetError) {
         outcome = 'refused';
         const showUsage = err instanceof TargetError || err.showUsage;
-        await safeRespond(showUsage ? usageReply(def, prefix, err.message) : { title: err.message, status: 'error' });
+        await safeRespond(showUsage ? usageReply(def, prefix, err.message) : { title: clean(err.message, MAX_PROBLEM), status: 'error' });
         return;
       }
       if (err instanceof StoreUnavailableError) {
@@ -110,8 +113,11 @@ function normalizeName(name: string): string {
   return name.trim().replace(/^\//, '').replace(/@.*$/, '').toLowerCase().slice(0, 64);
 }
 
+/** Longest refusal shown: room for the longest built-in one (unknown scheme, with the list of schemes). */
+const MAX_PROBLEM = 500;
+
 function usageReply(def: CommandDefinition, prefix: string, problem: string): Reply {
-  return { title: problem, status: 'error', text: [`Usage: ${usageLine(def, prefix)}`] };
+  return { title: clean(problem, MAX_PROBLEM), status: 'error', text: [`Usage: ${usageLine(def, prefix)}`] };
 }
 
 /** The first argument problem in words a chat user understands. */

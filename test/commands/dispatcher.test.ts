@@ -132,3 +132,20 @@ test('dispatcher: a password typed into a target is never echoed by any command'
   assert.doesNotMatch(JSON.stringify(h.logs), /hunter2/);
   assert.deepEqual(await h.repo.listTargets(CHANNEL), []);
 });
+
+test('dispatcher: control characters and bidi overrides a user types are not echoed in the answer', async () => {
+  const h = harness();
+  await h.one('add a.example.com');
+  // U+202E makes the rest of the bot's line read right to left: "No target" could be made to
+  // look like another message. NUL, BEL and ESC are never wanted in a chat message either.
+  const evil = '\u202e\u0000\u0007\u001b[2J';
+  const lines = [`remove x${evil}`, `mute x${evil} 7d`, `mute a.example.com 7d${evil}`, `unmute ${evil}`, `add a${evil}.example.com`, `check x${evil}:443`, `help x${evil}`, `settings x${evil}`, `list 1${evil}`];
+  for (const line of lines) {
+    const [reply, ...rest] = await h.run(line);
+    assert.equal(rest.length, 0, line);
+    assert.equal(reply!.status, 'error', line);
+    assert.doesNotMatch(replyText(reply!), /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/, JSON.stringify(line));
+  }
+  const [unknown] = await h.run(`x${evil}`);
+  assert.doesNotMatch(unknown!.title, /[\u0000-\u001f\u202e]/);
+});
