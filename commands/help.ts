@@ -9,7 +9,7 @@ export default defineCommand({
   usage: 'help [command]',
   summary: 'Show the commands, or the details of one',
   args: z
-    .object({ positional: z.tuple([z.string().max(40).optional()], z.never({ error: 'help takes at most one command name' })), options: noOptions })
+    .object({ positional: z.tuple([z.string().max(40, 'no command has a name that long').optional()], z.never({ error: 'help takes at most one command name' })), options: noOptions })
     .transform(({ positional }) => ({ topic: positional[0]?.replace(/^\//, '').toLowerCase() })),
   async run({ args, commands, prefix, respond }) {
     if (args.topic === undefined) {

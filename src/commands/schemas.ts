@@ -10,7 +10,7 @@ export const targetOptions = z
   .object({
     protocol: z.enum(protocolNames, { error: () => `unknown protocol; known: ${protocolNames.join(', ')}` }).optional(),
     mode: z.enum(['implicit', 'starttls'], { error: () => 'mode must be implicit or starttls' }).optional(),
-    servername: z.string().min(1).max(253).optional(),
+    servername: z.string().min(1, 'option --servername needs a host name').max(253, 'option --servername is longer than 253 characters').optional(),
   })
   .strict();
 

@@ -85,3 +85,15 @@ test('check: bad arguments get the usage line', async () => {
   assert.match(allOpts.title, /takes no options/);
   assert.deepEqual(h.checks.adHoc, []);
 });
+
+test('check: an empty or over-long --servername names the option in the answer', async () => {
+  const h = harness();
+  const empty = await h.one('check a.example.com --servername ""');
+  assert.equal(empty.title, 'option --servername needs a host name');
+  const long = await h.one(`check a.example.com --servername ${'a'.repeat(254)}`);
+  assert.equal(long.title, 'option --servername is longer than 253 characters');
+  const added = await h.one('add a.example.com --servername=');
+  assert.equal(added.title, 'option --servername needs a host name');
+  assert.deepEqual(h.checks.adHoc, []);
+  assert.deepEqual(await h.repo.listTargets(), []);
+});

@@ -48,3 +48,10 @@ test("help: Slack's usage text names every command under the slash command", () 
   assert.match(usage.text, /^\/cert add <target>/);
   assert.match(usage.hint, /^add \| list \| check/);
 });
+
+test('help: an over-long command name is answered in words, not with a schema message', async () => {
+  const reply = await harness().one(`help ${'x'.repeat(50)}`);
+  assert.equal(reply.status, 'error');
+  assert.equal(reply.title, 'no command has a name that long');
+  assert.match(reply.text?.join(' ') ?? '', /Usage: \/help \[command\]/);
+});
