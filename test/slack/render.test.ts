@@ -55,6 +55,14 @@ test('slack parse: splits subcommand and arguments, strips the bot mention', () 
   assert.equal(stripMention('hey <@U0BOT> list', undefined), 'hey list');
 });
 
+test('slack parse: the entities Slack sends for &, < and > are read back as typed', () => {
+  // A user typing /cert add relay.example.com "R&D <edge>" arrives as "R&amp;D &lt;edge&gt;";
+  // kept as is, the label was stored and shown as "R&amp;D &lt;edge&gt;" in every reply and alert.
+  assert.deepEqual(splitCommandLine('add relay.example.com "R&amp;D &lt;edge&gt;"'), { name: 'add', text: 'relay.example.com "R&D <edge>"' });
+  assert.deepEqual(splitCommandLine('add x "a &amp;lt; b"'), { name: 'add', text: 'x "a &lt; b"' });
+  assert.deepEqual(splitCommandLine('check <https://x.example.com|x.example.com>'), { name: 'check', text: '<https://x.example.com|x.example.com>' });
+});
+
 test('slack progress: the first reply posts at once, quick updates are coalesced and the last one is flushed', async () => {
   let now = 0;
   const log: string[] = [];
