@@ -135,7 +135,7 @@ export function createAddressPolicy(options: AddressPolicyOptions = {}): Address
     for (const range of compiled) {
       if (!range.list.check(address, family)) continue;
       if (range.metadata ? allowMetadata.check(address, family) : allowPrivate || allow.check(address, family)) return null;
-      return `${shown} is a ${range.reason}`;
+      return `${shown} is ${/^[aeiou]/.test(range.reason) ? 'an' : 'a'} ${range.reason}`;
     }
     return null;
   };

@@ -128,3 +128,9 @@ test('ssrf: parseCidr rejects malformed entries', () => {
   assert.deepEqual(parseCidr(' 10.0.0.0/8 '), ['10.0.0.0', 8, 'ipv4']);
   assert.throws(() => createAddressPolicy({ allowCidrs: ['nope'] }), /invalid CIDR/);
 });
+
+test('ssrf: the refusal names the range in plain English ("an unspecified address", "a loopback address")', () => {
+  const policy = createAddressPolicy();
+  assert.equal(policy({ address: '0.0.0.0', family: 4 }), '0.0.0.0 is an unspecified address');
+  assert.equal(policy({ address: '127.0.0.1', family: 4 }), '127.0.0.1 is a loopback address');
+});
