@@ -8,6 +8,7 @@ import { checkMailDomain, type MailReport } from '../mail/check.ts';
 import { parseMailDomain } from '../mail/domain.ts';
 import { renderTree } from '../mail/render.ts';
 import type { Status } from '../probe/result.ts';
+import { createAddressPolicy } from '../security/address-policy.ts';
 import { UsageError, type CheckArgs } from './args.ts';
 import { exitStatus, type ExitStatus } from './exit-status.ts';
 import { cell } from './format.ts';
@@ -35,6 +36,9 @@ export async function runMailCheck(run: MailRun): Promise<ExitStatus> {
     throw err;
   }
   const dns = new DnsCache(new DnsClient({ servers, timeoutMs: Math.min(args.timeoutMs, 5000) })).run();
+  // The hosts come from the domain's DNS, not from the user: private ones are allowed (internal
+  // mail), cloud metadata is not, as for the certificate URLs of a target check (main.ts).
+  const addressPolicy = createAddressPolicy({ allowPrivate: true });
   const reports = await Promise.all(
     domains.map((domain) =>
       checkMailDomain(domain, {
@@ -42,6 +46,7 @@ export async function runMailCheck(run: MailRun): Promise<ExitStatus> {
         trust,
         policyCa: [...rootCertificates, ...run.caPems],
         timeoutMs: args.timeoutMs,
+        addressPolicy,
         warnDays: args.warnDays,
         critDays: args.critDays,
         ...(args.family === undefined ? {} : { family: args.family }),

@@ -31,6 +31,9 @@ describe('check --mail', () => {
         'A imap.example.test': { answers: [rr('A', 'imap.example.test', '127.0.0.1')] },
         'AAAA imap.example.test': { answers: [] },
         'MX broken.test': { rcode: 'SERVFAIL' },
+        'MX meta.test': { answers: [rr('MX', 'meta.test', { preference: 10, exchange: 'mx.meta.test' })] },
+        'A mx.meta.test': { answers: [rr('A', 'mx.meta.test', '169.254.169.254')] },
+        'AAAA mx.meta.test': { answers: [] },
       }),
     );
   });
@@ -66,6 +69,12 @@ describe('check --mail', () => {
     assert.deepEqual(reports.map((x) => [x.domain, x.status]), [['broken.test', 'critical'], ['null.test', 'ok']]);
     assert.equal(reports[0]!.findings[0]!.code, 'DNS_FAILED');
     assert.match(reports[0]!.findings[0]!.message, /SERVFAIL/);
+  });
+
+  it('check --mail: an MX at the cloud metadata address is refused, never contacted, as for certificate URLs', async () => {
+    const r = await run('--mail', 'meta.test');
+    assert.equal(r.code, 3, r.out + r.err);
+    assert.match(r.out, /BLOCKED_TARGET: mx\.meta\.test:25: 169\.254\.169\.254 is not allowed: 169\.254\.169\.254 is a cloud metadata or credential endpoint/);
   });
 
   it('check --mail: a bad domain or DNS server is a usage error (exit 3)', async () => {
