@@ -201,6 +201,16 @@ describe('xmpp dialect', () => {
     await expectError(port, 'PROTOCOL_ERROR', 'stream features', /restricted/);
   });
 
+  it('xmpp: escapes and bounds the server text it quotes in XML syntax errors', async () => {
+    const name = `\x1b[2J\x9b31m${'x'.repeat(5000)}`;
+    for (const bad of [`</${name}>`, `<${name} a='1' a='2'/>`, `<p${name}:x/>`, `<a>&\x1b[2J;</a>`, `<a></${name}>`, `<${name} \x1b/>`]) {
+      const port = await serve(scripted(SERVER_HEADER + bad));
+      const err = await expectError(port, 'PROTOCOL_ERROR', 'stream features');
+      assert.doesNotMatch(err.message, /[\x00-\x1f\x7f-\x9f]/, JSON.stringify(err.message.slice(0, 80)));
+      assert.ok(err.message.length < 300, `${err.message.length} characters`);
+    }
+  });
+
   it('xmpp: reports PROTOCOL_ERROR when the server closes the stream instead of sending features', async () => {
     const port = await serve(scripted(`${SERVER_HEADER}</stream:stream>`));
     await expectError(port, 'PROTOCOL_ERROR', 'stream features', /closed the stream/);

@@ -26,6 +26,11 @@ export interface XmlElement {
   text: string;
 }
 
+/** Server text quoted in an error: control bytes escaped, cut short (a name may be 8 KiB). */
+function q(text: string): string {
+  return printable(text, 60);
+}
+
 /** Longest single tag accepted (a stream header is a few hundred bytes). */
 const MAX_TAG = 8192;
 /** Deepest nesting accepted below the stream root. */
@@ -65,7 +70,7 @@ export function scanToken(buf: string, pos: number): { token: XmlToken; end: num
   const inner = buf.slice(pos + 1, close);
   if (second === '/') {
     const qname = inner.slice(1).trimEnd();
-    if (!WHOLE_NAME.test(qname)) throw new XmlSyntaxError(`malformed end tag </${qname}>`);
+    if (!WHOLE_NAME.test(qname)) throw new XmlSyntaxError(`malformed end tag </${q(qname)}>`);
     return { token: { kind: 'end', qname }, end: close + 1 };
   }
   return { token: parseStartTag(inner), end: close + 1 };
@@ -93,7 +98,7 @@ function parseStartTag(inner: string): XmlToken {
   const selfClosing = inner.endsWith('/');
   const body = selfClosing ? inner.slice(0, -1) : inner;
   const qname = NAME.exec(body)?.[0];
-  if (qname === undefined) throw new XmlSyntaxError(`malformed start tag <${inner.slice(0, 40)}>`);
+  if (qname === undefined) throw new XmlSyntaxError(`malformed start tag <${q(inner)}>`);
   const attrs = new Map<string, string>();
   let i = qname.length;
   for (;;) {
@@ -101,11 +106,11 @@ function parseStartTag(inner: string): XmlToken {
     const m = ATTR.exec(body);
     if (m === null) break;
     const name = m[1]!;
-    if (attrs.has(name)) throw new XmlSyntaxError(`duplicate attribute ${name} on <${qname}>`);
+    if (attrs.has(name)) throw new XmlSyntaxError(`duplicate attribute ${q(name)} on <${q(qname)}>`);
     attrs.set(name, decodeEntities(m[2] ?? m[3] ?? ''));
     i = ATTR.lastIndex;
   }
-  if (body.slice(i).trim() !== '') throw new XmlSyntaxError(`malformed attributes on <${qname}>`);
+  if (body.slice(i).trim() !== '') throw new XmlSyntaxError(`malformed attributes on <${q(qname)}>`);
   return { kind: 'start', qname, attrs, selfClosing };
 }
 
@@ -119,7 +124,7 @@ export function decodeEntities(s: string): string {
     if (named !== undefined) return named;
     const num = /^#(?:x([0-9a-fA-F]{1,6})|([0-9]{1,7}))$/.exec(ref);
     const code = num === null ? NaN : num[1] !== undefined ? parseInt(num[1], 16) : Number(num[2]);
-    if (!Number.isInteger(code) || code > 0x10ffff) throw new XmlSyntaxError(`entity reference &${ref}; is not allowed`);
+    if (!Number.isInteger(code) || code > 0x10ffff) throw new XmlSyntaxError(`entity reference &${q(ref)}; is not allowed`);
     return String.fromCodePoint(code);
   });
 }
@@ -143,7 +148,7 @@ function resolve(qname: string, scope: Scope): { local: string; ns: string } {
   if (colon < 0) return { local: qname, ns: scope.get('') ?? '' };
   const prefix = qname.slice(0, colon);
   const ns = scope.get(prefix);
-  if (ns === undefined) throw new XmlSyntaxError(`undeclared namespace prefix ${prefix} on <${qname}>`);
+  if (ns === undefined) throw new XmlSyntaxError(`undeclared namespace prefix ${q(prefix)} on <${q(qname)}>`);
   return { local: qname.slice(colon + 1), ns };
 }
 
@@ -198,7 +203,7 @@ export class XmppStreamReader {
         continue;
       }
       if (t.kind === 'end') {
-        if (t.qname !== this.rootQname) throw new XmlSyntaxError(`unexpected </${t.qname}>`);
+        if (t.qname !== this.rootQname) throw new XmlSyntaxError(`unexpected </${q(t.qname)}>`);
         return null;
       }
       if (t.kind === 'decl') throw new XmlSyntaxError('XML declaration inside the stream');
@@ -217,7 +222,7 @@ export class XmppStreamReader {
       if (t.kind === 'text') raw += t.raw;
       else if (t.kind === 'start') el.children.push(await this.element(t, scope, depth + 1));
       else if (t.kind === 'decl') throw new XmlSyntaxError('XML declaration inside an element');
-      else if (t.qname !== start.qname) throw new XmlSyntaxError(`<${start.qname}> closed by </${t.qname}>`);
+      else if (t.qname !== start.qname) throw new XmlSyntaxError(`<${q(start.qname)}> closed by </${q(t.qname)}>`);
       else {
         el.text = decodeEntities(raw);
         return el;
