@@ -137,3 +137,10 @@ test('sieve: refuses a literal larger than it will buffer', async () => {
   const err = expectError(run, 'PROTOCOL_ERROR', 'greeting');
   assert.match(err.message, /literal of 100000 bytes/);
 });
+
+test('sieve: refuses a response with too many literals, saying so rather than blaming their size', async () => {
+  const run = await runDialect(sieve, (conn) => conn.write(`"SIEVE" {1}\r\na${' {1}\r\na'.repeat(12)}\r\n`));
+  const err = expectError(run, 'PROTOCOL_ERROR', 'greeting');
+  assert.match(err.message, /more than 10 literals/);
+  assert.doesNotMatch(err.message, /literal of 1 bytes/);
+});

@@ -26,9 +26,10 @@ async function readResponse(io: DialectIO): Promise<{ tokens: Token[]; text: str
     text += line;
     const literal = tokenize(line, tokens, io.step);
     if (literal === null) return { tokens, text };
-    if (literal > MAX_LITERAL || literals >= MAX_LITERALS) {
+    if (literal > MAX_LITERAL) {
       throw protocolError(`ManageSieve server sent a literal of ${literal} bytes before TLS (at most ${MAX_LITERAL} accepted)`, io.step);
     }
+    if (literals >= MAX_LITERALS) throw protocolError(`ManageSieve response with more than ${MAX_LITERALS} literals`, io.step);
     const value = (await io.readExact(literal)).toString('utf8');
     tokens.push({ kind: 'string', value });
     text += value;
