@@ -34,6 +34,11 @@ export interface DialectIO {
 
 const TLS_RECORD_TYPES = new Set([0x15, 0x16]);
 
+/** A TLS record (handshake or alert, version 3.x) where a plaintext greeting belongs. */
+function isTlsRecord(chunk: Buffer): boolean {
+  return chunk.length >= 2 && TLS_RECORD_TYPES.has(chunk[0]!) && chunk[1] === 0x03;
+}
+
 /** A reader over a connected socket that enforces limits and the probe deadline. */
 export class SocketIO implements DialectIO {
   step = 'greeting';
@@ -43,8 +48,13 @@ export class SocketIO implements DialectIO {
   private wake: (() => void) | null = null;
   private readonly onData = (chunk: Buffer): void => {
     this.received += chunk.length;
-    if (this.buf.length === 0 && this.received === chunk.length) this.checkFirstBytes(chunk);
-    if (this.received > this.limits.maxTotal) {
+    if (this.received === chunk.length && isTlsRecord(chunk)) {
+      // Not buffered: served to the dialect, the record would be quoted as a garbled reply
+      // (or read as a length) and the hint lost.
+      this.fail(
+        protocolError('server answered with TLS instead of a plaintext greeting', this.step, 'this port speaks TLS from the first byte: try --mode implicit'),
+      );
+    } else if (this.received > this.limits.maxTotal) {
       this.fail(protocolError(`server sent more than ${this.limits.maxTotal} bytes before TLS`, this.step));
     } else {
       this.buf = this.buf.length === 0 ? chunk : Buffer.concat([this.buf, chunk]);
@@ -147,15 +157,6 @@ export class SocketIO implements DialectIO {
 
   private lineTooLong(): ProbeError {
     return protocolError(`server sent a line longer than ${this.limits.maxLine} bytes`, this.step);
-  }
-
-  private checkFirstBytes(chunk: Buffer): void {
-    // A TLS record (handshake or alert, version 3.x) where a plaintext greeting belongs.
-    if (chunk.length >= 2 && TLS_RECORD_TYPES.has(chunk[0]!) && chunk[1] === 0x03) {
-      this.fail(
-        protocolError('server answered with TLS instead of a plaintext greeting', this.step, 'this port speaks TLS from the first byte: try --mode implicit'),
-      );
-    }
   }
 
   private fail(err: ProbeError): void {
