@@ -158,7 +158,7 @@ export class Prober {
       }
       const t1 = performance.now();
       const revocation = opts.revocation === false ? undefined : this.deps.revocation;
-      const capture = await handshake(socket, target.servername, this.context, signal);
+      const capture = await handshake(socket, target.servername, this.context, signal, dialect !== null);
       timings.tlsMs = elapsed(t1);
       opts.onChain?.(addr.address, capture.chain);
       timings.totalMs = elapsed(started) + dnsMs;

@@ -64,12 +64,15 @@ const settleMs = 1000;
  * yields its certificate. After the handshake the probe waits briefly for the server's verdict
  * before saying goodbye: a TLS 1.3 server rejects a missing client certificate only after the
  * client's Finished (certificate_required), and a broken server may answer with a fatal alert.
+ * `upgraded`: a dialect already had the server's go-ahead, so a plaintext answer is not a
+ * plaintext-first port (and the hint to try --mode starttls would be wrong).
  */
 export function handshake(
   socket: Socket,
   servername: string,
   context: SecureContext,
   signal: AbortSignal,
+  upgraded = false,
 ): Promise<TlsCapture> {
   const started = performance.now();
   return new Promise<TlsCapture>((resolve, reject) => {
@@ -144,7 +147,7 @@ export function handshake(
         return finish(alert === null ? null : failureOf(alert, certRequested, true, err));
       }
       if (chain !== null && chain.length > 0) return finish(failureOf(alert, certRequested, false, err));
-      fail(classify(err));
+      fail(classify(err, upgraded));
     };
     const onClose = (): void => {
       if (established) return finish(null);
@@ -296,9 +299,15 @@ function failureOf(alert: number | null, certRequested: boolean, established: bo
 
 const plaintextReply = /wrong version number|packet length too long|http request|unknown protocol/i;
 
-function classify(err: Error): ProbeError {
+function classify(err: Error, upgraded: boolean): ProbeError {
   // Users get OpenSSL's reason, not its error string (codes, function names, source paths).
   const msg = opensslReason(err);
+  if (plaintextReply.test(msg) && upgraded) {
+    return new ProbeError('TLS_HANDSHAKE_FAILED', `server agreed to start TLS, then did not answer with TLS (${msg})`, {
+      step: 'TLS handshake',
+      cause: err,
+    });
+  }
   if (plaintextReply.test(msg)) {
     return new ProbeError('TLS_HANDSHAKE_FAILED', `server did not answer with TLS (${msg})`, {
       step: 'TLS handshake',

@@ -60,6 +60,18 @@ describe('probe over SMTP STARTTLS', async () => {
     assert.equal(r.certificate, null);
   });
 
+  it('probe: a plaintext answer to the ClientHello after the go-ahead says so, without suggesting --mode starttls', async () => {
+    const r = await probe(
+      await smtpServer((conn) => {
+        conn.write('220 2.0.0 go ahead\r\n');
+        conn.socket.once('data', () => conn.write('500 5.5.1 command unrecognized\r\n'));
+      }),
+    );
+    assert.equal(r.error?.code, 'TLS_HANDSHAKE_FAILED');
+    assert.match(r.error?.message ?? '', /agreed to start TLS, then did not answer with TLS/);
+    assert.doesNotMatch(r.error?.message ?? '', /--mode starttls/);
+  });
+
   it('probe: a server without STARTTLS is the critical finding STARTTLS_NOT_OFFERED', async () => {
     const s = await startFakeServer(async (conn) => {
       conn.write('220 mail.example.org ESMTP\r\n');
