@@ -106,11 +106,19 @@ export function formatHostPort(host: string, port?: number): string {
   return port === undefined ? h : `${h}:${port}`;
 }
 
-/** Server text made safe to quote in a message: control bytes escaped, length capped. */
+/**
+ * Server text made safe to quote in a message: control bytes escaped, length capped. Text a
+ * dialect decoded as UTF-8 (LDAP, PostgreSQL, MySQL, ManageSieve, XMPP) can also hold line
+ * and paragraph separators, which chat clients show as line breaks, and bidi overrides,
+ * which reorder what is shown: those are escaped too.
+ */
 export function printable(text: string | Buffer, max = 120): string {
   const s = typeof text === 'string' ? text : text.toString('latin1');
-  const escaped = s.replace(/[\x00-\x1f\x7f-\x9f]/g, (c) =>
-    c === '\r' ? '\\r' : c === '\n' ? '\\n' : `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`,
-  );
+  const escaped = s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\r') return '\\r';
+    if (c === '\n') return '\\n';
+    return code > 0xff ? `\\u${code.toString(16)}` : `\\x${code.toString(16).padStart(2, '0')}`;
+  });
   return escaped.length > max ? `${escaped.slice(0, max)}…` : escaped;
 }

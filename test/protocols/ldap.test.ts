@@ -110,6 +110,12 @@ describe('ldap dialect', () => {
     await expectError(port, 'STARTTLS_REJECTED', /unavailable \(52\): Could not initialize TLS/);
   });
 
+  it('ldap: escapes line separators and bidi overrides of a UTF-8 diagnostic in the message', async () => {
+    const port = await serve(answering(extendedResponse({ code: 52, diagnostic: 'busy\u2028ok, 90 days left \u202egnp.exe\u2066' })));
+    const err = await expectError(port, 'STARTTLS_REJECTED', /busy\\u2028ok, 90 days left \\u202egnp\.exe\\u2066/);
+    assert.doesNotMatch(err.message, /[\u2028\u2029\u202a-\u202e\u2066-\u2069]/);
+  });
+
   it('ldap: reports STARTTLS_REJECTED when the server answers operationsError', async () => {
     const port = await serve(answering(extendedResponse({ code: 1, diagnostic: 'TLS already started' })));
     await expectError(port, 'STARTTLS_REJECTED', /operationsError \(1\)/);
