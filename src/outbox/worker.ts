@@ -7,6 +7,11 @@
 // after restart: the window is one message per crash. A crash anywhere else repeats nothing
 // (the decision is re-made with the same idempotency key, see store.ts) and loses nothing
 // (pending entries are delivered on restart).
+//
+// Without a crash the process remembers what the store could not yet be told: a send the
+// platform accepted while the store refused the mark (an outage), and a send cut off by
+// sendTimeoutMs that is still running (the platform may yet accept it). Neither is sent again
+// until its outcome is known, so a store fault or a slow API repeats no message.
 import { DeliveryError, type ChannelRef, type ChannelSender } from '../chat/types.ts';
 import type { Logger } from '../ops/logger.ts';
 import { Mutex } from '../store/mutex.ts';
@@ -52,6 +57,10 @@ export class OutboxWorker {
   private lastPending = 0;
   /** Passes never overlap: two concurrent passes would send the same entry twice. */
   private readonly pass = new Mutex();
+  /** Keys the platform accepted whose delivered mark the store has not yet recorded. */
+  private readonly accepted = new Set<string>();
+  /** Keys whose send outlived sendTimeoutMs and has not settled yet. */
+  private readonly inDoubt = new Set<string>();
 
   constructor(opts: OutboxWorkerOptions) {
     this.now = opts.now ?? (() => new Date());
@@ -158,30 +167,55 @@ export class OutboxWorker {
   private async deliver(entry: OutboxEntry): Promise<'delivered' | 'retried' | 'failed'> {
     const sender = this.senders.get(entry.channel.platform);
     const log = this.o.log.child({ key: entry.key, origin: entry.origin, platform: entry.channel.platform, attempt: entry.attempts + 1 });
+    // Sent before; only the mark failed (store outage): record it now, do not send again.
+    if (this.accepted.has(entry.key)) return this.recordDelivered(entry, log);
+    if (this.inDoubt.has(entry.key)) return this.retryLater(entry, log, new DeliveryError('the previous send has not finished yet'));
     if (sender === undefined) {
       // The platform is not configured in this process (yet): wait, do not drop the message.
       await this.o.store.reschedule(entry, new Date(this.now().getTime() + this.o.maxDelayMs), `no ${entry.channel.platform} sender configured`);
       log.warn('outbox.no_sender');
       return 'retried';
     }
+    let sending: Promise<void> | undefined;
     try {
-      await withTimeout(sender.send(entry.channel, entry.message), this.o.sendTimeoutMs);
+      sending = sender.send(entry.channel, entry.message);
+      await withTimeout(sending, this.o.sendTimeoutMs);
     } catch (err) {
-      const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { cause: err });
-      if (e.options.permanent === true || entry.attempts + 1 >= this.o.maxAttempts) {
-        await this.o.store.markFailed({ ...entry, attempts: entry.attempts + 1 }, e.message);
-        log.error({ error: e.message, permanent: e.options.permanent === true }, 'outbox.gave_up');
-        return 'failed';
+      if (err instanceof SendTimeout && sending !== undefined) {
+        // The send goes on: its late outcome decides whether the entry is sent again.
+        this.inDoubt.add(entry.key);
+        sending.then(
+          () => this.accepted.add(entry.key),
+          () => {},
+        ).finally(() => this.inDoubt.delete(entry.key));
       }
-      const delay = this.backoff(entry.attempts, e.options.retryAfterMs);
-      await this.o.store.reschedule(entry, new Date(this.now().getTime() + delay), e.message);
-      log.warn({ error: e.message, retryInMs: delay }, 'outbox.retry');
-      return 'retried';
+      const e = err instanceof DeliveryError ? err : new DeliveryError(err instanceof Error ? err.message : String(err), { cause: err });
+      return this.retryLater(entry, log, e);
     }
+    this.accepted.add(entry.key);
+    return this.recordDelivered(entry, log);
+  }
+
+  /** Marks an accepted entry delivered; until that succeeds it stays in `accepted`. */
+  private async recordDelivered(entry: OutboxEntry, log: Logger): Promise<'delivered'> {
     await this.o.store.markDelivered(entry, this.now());
+    this.accepted.delete(entry.key);
     log.info('outbox.delivered');
     this.o.onDelivered?.(entry);
     return 'delivered';
+  }
+
+  /** Reschedules after a transient failure, or gives up (permanent error, too many attempts). */
+  private async retryLater(entry: OutboxEntry, log: Logger, e: DeliveryError): Promise<'retried' | 'failed'> {
+    if (e.options.permanent === true || entry.attempts + 1 >= this.o.maxAttempts) {
+      await this.o.store.markFailed({ ...entry, attempts: entry.attempts + 1 }, e.message);
+      log.error({ error: e.message, permanent: e.options.permanent === true }, 'outbox.gave_up');
+      return 'failed';
+    }
+    const delay = this.backoff(entry.attempts, e.options.retryAfterMs);
+    await this.o.store.reschedule(entry, new Date(this.now().getTime() + delay), e.message);
+    log.warn({ error: e.message, retryInMs: delay }, 'outbox.retry');
+    return 'retried';
   }
 
   /** Exponential backoff with full jitter on the upper half; never earlier than Retry-After. */
@@ -192,10 +226,13 @@ export class OutboxWorker {
   }
 }
 
+/** The outbox's own deadline cut a send short: the platform may still accept it. */
+class SendTimeout extends DeliveryError {}
+
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new DeliveryError(`send took longer than ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new SendTimeout(`send took longer than ${ms} ms`)), ms);
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

@@ -167,3 +167,87 @@ test('outbox: a store outage is logged once when it starts and once when it ends
   assert.equal(events.filter((e) => e === 'outbox.drain_failed').length, 1, events.join(','));
   assert.equal(events.filter((e) => e === 'outbox.drain_recovered').length, 1, events.join(','));
 });
+
+/** The outbox with `method` failing (store unavailable) for its next `times` calls. */
+function failing(outbox: OutboxStore, method: 'markDelivered' | 'pending', times: number): OutboxStore {
+  let left = times;
+  return new Proxy(outbox, {
+    get(target, prop, receiver) {
+      if (prop === method && left > 0) {
+        return async () => {
+          left--;
+          throw new Error(`store unavailable: ${method} got no answer`);
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+test('outbox: a message sent while the store failed to record it is marked delivered later, not sent again', async () => {
+  const { outbox, clock, sender } = await setup();
+  await outbox.enqueue([item('sent-during-outage')], clock.now());
+  const worker = new OutboxWorker({ store: failing(outbox, 'markDelivered', 1), log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5 });
+  worker.register(sender);
+  await assert.rejects(worker.drainOnce(), /store unavailable/);
+  assert.deepEqual(sender.sent, ['42:sent-during-outage'], 'the platform accepted it');
+  assert.deepEqual(await worker.drainOnce(), { delivered: 1, retried: 0, failed: 0, pending: 0 });
+  assert.deepEqual(sender.sent, ['42:sent-during-outage'], 'not posted a second time');
+  assert.equal((await outbox.get(outboxKey('abc123', 'sent-during-outage')))?.state, 'delivered');
+});
+
+test('outbox: a send cut off by the outbox deadline and accepted late is not posted again', async () => {
+  const { outbox, clock } = await setup();
+  await outbox.enqueue([item('slow')], clock.now());
+  const accepted: string[] = [];
+  let calls = 0;
+  let accept!: () => void;
+  const slow: ChannelSender = {
+    platform: 'telegram',
+    send: async (_c, m) => {
+      calls++;
+      // The first call hangs past the deadline, then the platform accepts it after all.
+      if (calls === 1) await new Promise<void>((r) => (accept = r));
+      accepted.push(m.title ?? '');
+    },
+  };
+  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5, sendTimeoutMs: 20 });
+  worker.register(slow);
+  assert.deepEqual(await worker.drainOnce(), { delivered: 0, retried: 1, failed: 0, pending: 1 });
+  clock.t += 60_000;
+  assert.equal((await worker.drainOnce()).delivered, 0, 'the first send is still running: no second one beside it');
+  assert.equal(calls, 1);
+  accept();
+  await new Promise((r) => setImmediate(r));
+  clock.t += 60_000;
+  assert.equal((await worker.drainOnce()).delivered, 1);
+  assert.equal(calls, 1, 'the late acceptance counts as the delivery');
+  assert.deepEqual(accepted, ['slow']);
+  assert.equal((await outbox.get(outboxKey('abc123', 'slow')))?.state, 'delivered');
+});
+
+test('outbox: a send cut off by the outbox deadline that then fails is sent again', async () => {
+  const { outbox, clock } = await setup();
+  await outbox.enqueue([item('flaky')], clock.now());
+  const accepted: string[] = [];
+  let calls = 0;
+  let refuse!: (err: Error) => void;
+  const flaky: ChannelSender = {
+    platform: 'telegram',
+    send: async (_c, m) => {
+      calls++;
+      if (calls === 1) await new Promise<void>((_, reject) => (refuse = reject));
+      accepted.push(m.title ?? '');
+    },
+  };
+  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5, sendTimeoutMs: 20 });
+  worker.register(flaky);
+  assert.equal((await worker.drainOnce()).retried, 1);
+  refuse(new Error('ECONNRESET'));
+  await new Promise((r) => setImmediate(r));
+  clock.t += 60_000;
+  assert.equal((await worker.drainOnce()).delivered, 1);
+  assert.equal(calls, 2);
+  assert.deepEqual(accepted, ['flaky']);
+});
