@@ -16,7 +16,8 @@
 // - While muted nothing is posted, but the state advances: crossings during the mute are
 //   consumed (not replayed at unmute), problems that start during it are marked "muted" and
 //   their recovery is not posted either. A problem announced before the mute and still
-//   present after it is not repeated.
+//   present after it is not repeated; one that started during the mute and is still present
+//   after it is posted then (a mute silences for a while, it does not acknowledge for good).
 import type { CertificateInfo } from '../cert/types.ts';
 import type { Reply } from '../chat/types.ts';
 import type { LatestResults, TargetRecord } from '../core/services.ts';
@@ -113,6 +114,10 @@ export function decideAlerts(prev: AlertState | undefined, latest: LatestResults
         // On the baseline the `add` reply has just shown the problem: count it as announced
         // (so its recovery is posted) without a second message.
         if (!baseline) post(`problem:${key}:${mem.episode}`, problemReply(record, key, found.detail, found.severity, mem.streak));
+      } else if (mem.announced === 'muted' && !muted) {
+        // Silenced by a mute that has ended: announce this episode now (same key, never sent).
+        mem.announced = 'posted';
+        post(`problem:${key}:${mem.episode}`, problemReply(record, key, found.detail, found.severity, mem.streak));
       }
       continue;
     }

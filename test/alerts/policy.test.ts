@@ -148,6 +148,16 @@ const cases: { name: string; steps: [number, LatestResults][]; opts?: Partial<Po
     opts: { mutedUntil: day(30).toISOString() },
     want: [[], [], [], []],
   },
+  {
+    name: 'a problem that starts during a mute and is still there when it ends is posted then, and its recovery after it',
+    steps: [
+      [0, latest({ fp: A, days: 90 })], [1, latest({ fp: A, days: 89, problems: ['UNTRUSTED'] })], [2, latest({ fp: A, days: 88, problems: ['UNTRUSTED'] })],
+      [31, latest({ fp: A, days: 59, problems: ['UNTRUSTED'] })], [32, latest({ fp: A, days: 58, problems: ['UNTRUSTED'] })],
+      [33, latest({ fp: A, days: 57 })], [34, latest({ fp: A, days: 56 })],
+    ],
+    opts: { mutedUntil: day(30).toISOString() },
+    want: [[], [], [], ['problem:UNTRUSTED:1'], [], [], ['recovered:UNTRUSTED:1']],
+  },
 ];
 
 for (const c of cases) {
