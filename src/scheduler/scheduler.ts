@@ -162,7 +162,16 @@ export class Scheduler {
     const signal = this.abort.signal;
     const { concurrency, jitterMs } = this.o;
     const spreadMs = total === undefined ? 0 : (this.o.spreadMs ?? 0);
-    const begun = this.now().getTime();
+    // Run time elapsed so far, counted only forwards: a wall clock stepped back (NTP, a resumed
+    // VM) would otherwise make every remaining start of a spread run wait out the jump.
+    let last = this.now().getTime();
+    let elapsed = 0;
+    const sinceBegun = (): number => {
+      const t = this.now().getTime();
+      elapsed += Math.max(0, t - last);
+      last = t;
+      return elapsed;
+    };
     // A page that cannot be read (store down) ends the run, but only once the checks already
     // started have finished: a rejected run must not leave probes behind it (noOverlap).
     let sourceError: unknown = null;
@@ -186,7 +195,7 @@ export class Scheduler {
         if (index < concurrency && jitterMs > 0) await this.sleep(Math.floor(this.random() * jitterMs), signal);
         // Spread: target k of n starts no earlier than k/n of the window.
         if (spreadMs > 0 && total !== undefined && total > 0) {
-          const wait = begun + (index * spreadMs) / total - this.now().getTime();
+          const wait = (index * spreadMs) / total - sinceBegun();
           if (wait > 0) await this.sleep(Math.ceil(wait), signal);
         }
         if (signal.aborted) return;

@@ -124,3 +124,25 @@ test('scheduler: a page that cannot be read fails the run only after the checks 
   assert.equal(failedAt, 0, 'no check is still running when the run rejects');
   assert.ok(finishedAfterFailure <= 5, `checks started after the failure: ${finishedAfterFailure}`);
 });
+
+test('scheduler: a wall clock set back during a spread run does not make the remaining starts wait out the jump', async () => {
+  const store = await seeded(10);
+  let clock = NOW;
+  const sleeps: number[] = [];
+  const sleep: Sleep = async (ms) => {
+    sleeps.push(ms);
+    clock += ms;
+  };
+  let checks = 0;
+  const checker = {
+    async checkStored(r: TargetRecord): Promise<LatestResults> {
+      if (++checks === 3) clock -= 3_600_000; // NTP steps the clock back an hour mid-run
+      return { targetId: r.id, checkedAt: new Date(clock).toISOString(), status: 'ok', results: [] };
+    },
+  };
+  const s = new Scheduler({ repo: store.repo, checker, log, checkSchedule: '0 */6 * * *', concurrency: 1, jitterMs: 0, spreadMs: 60_000, sleep, now: () => new Date(clock) });
+  const report = await s.tick('scheduled');
+  assert.equal(report.checked, 10);
+  const waited = sleeps.reduce((a, b) => a + b, 0);
+  assert.ok(waited <= 60_000, `the run waited ${waited} ms in all for a 60 s spread`);
+});
