@@ -26,8 +26,13 @@ export interface OutboxWorkerOptions {
   /** First retry delay; doubles per attempt up to maxDelayMs (with jitter). */
   baseDelayMs?: number;
   maxDelayMs?: number;
-  /** Attempts before an entry is given up (marked failed). */
+  /**
+   * A transiently failing entry is given up (marked failed) once it has had maxAttempts
+   * attempts AND is giveUpAfterMs old: the attempts alone run out within hours (backoff caps
+   * at maxDelayMs), and a chat API or network outage that long must not lose alerts.
+   */
   maxAttempts?: number;
+  giveUpAfterMs?: number;
   /** A send that takes longer counts as a transient failure. */
   sendTimeoutMs?: number;
   /** Idle poll interval (entries are also picked up at once after kick()). */
@@ -68,6 +73,7 @@ export class OutboxWorker {
       baseDelayMs: 2000,
       maxDelayMs: 15 * 60_000,
       maxAttempts: 25,
+      giveUpAfterMs: 7 * 86_400_000,
       sendTimeoutMs: 30_000,
       pollMs: 5000,
       random: Math.random,
@@ -207,7 +213,8 @@ export class OutboxWorker {
 
   /** Reschedules after a transient failure, or gives up (permanent error, too many attempts). */
   private async retryLater(entry: OutboxEntry, log: Logger, e: DeliveryError): Promise<'retried' | 'failed'> {
-    if (e.options.permanent === true || entry.attempts + 1 >= this.o.maxAttempts) {
+    const exhausted = entry.attempts + 1 >= this.o.maxAttempts && this.now().getTime() - Date.parse(entry.createdAt) >= this.o.giveUpAfterMs;
+    if (e.options.permanent === true || exhausted) {
       await this.o.store.markFailed({ ...entry, attempts: entry.attempts + 1 }, e.message);
       log.error({ error: e.message, permanent: e.options.permanent === true }, 'outbox.gave_up');
       return 'failed';

@@ -30,13 +30,13 @@ class ScriptedSender implements ChannelSender {
   }
 }
 
-async function setup(opts: { maxAttempts?: number } = {}) {
+async function setup(opts: { maxAttempts?: number; giveUpAfterMs?: number } = {}) {
   const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: () => {} });
   const outbox = new OutboxStore(store.kv, store.repo.index);
   const clock = new Clock();
   const sender = new ScriptedSender();
   const delivered: string[] = [];
-  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: opts.maxAttempts ?? 5, onDelivered: (e) => delivered.push(e.key) });
+  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: opts.maxAttempts ?? 5, ...(opts.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: opts.giveUpAfterMs }), onDelivered: (e) => delivered.push(e.key) });
   worker.register(sender);
   return { store, outbox, clock, sender, worker, delivered };
 }
@@ -80,7 +80,7 @@ test('outbox: a rate-limited send waits for Retry-After and holds that channel, 
 });
 
 test('outbox: retries back off exponentially and give up after maxAttempts', async () => {
-  const { outbox, clock, worker, sender } = await setup({ maxAttempts: 3 });
+  const { outbox, clock, worker, sender } = await setup({ maxAttempts: 3, giveUpAfterMs: 0 });
   await outbox.enqueue([item('x')], clock.now());
   sender.failures = [new Error('ETIMEDOUT'), new Error('ETIMEDOUT'), new Error('ETIMEDOUT')];
   await worker.drainOnce();
@@ -250,4 +250,23 @@ test('outbox: a send cut off by the outbox deadline that then fails is sent agai
   assert.equal((await worker.drainOnce()).delivered, 1);
   assert.equal(calls, 2);
   assert.deepEqual(accepted, ['flaky']);
+});
+
+test('outbox: a chat API outage longer than maxAttempts retries loses no message', async () => {
+  const { outbox, clock, worker, sender } = await setup({ maxAttempts: 5 });
+  await outbox.enqueue([item('during-a-long-outage')], clock.now());
+  const start = clock.t;
+  // The platform answers 503 for a whole day: far more attempts than maxAttempts.
+  let attempts = 0;
+  while (clock.t - start < 86_400_000) {
+    sender.failures = [new DeliveryError('503 Service Unavailable')];
+    const report = await worker.drainOnce();
+    assert.equal(report.failed, 0, `given up after ${attempts} attempts`);
+    attempts += report.retried;
+    clock.t = Date.parse((await outbox.get(outboxKey('abc123', 'during-a-long-outage')))!.notBefore);
+  }
+  assert.ok(attempts > 5);
+  sender.failures = [];
+  assert.equal((await worker.drainOnce()).delivered, 1);
+  assert.deepEqual(sender.sent, ['42:during-a-long-outage']);
 });
