@@ -86,7 +86,7 @@ export class Scheduler {
   private readonly now: () => Date;
   private readonly sleep: Sleep;
   private readonly random: () => number;
-  private current: Promise<RunReport> | null = null;
+  private current: Promise<RunReport | undefined> | null = null;
 
   private readonly o: SchedulerOptions;
 
@@ -105,10 +105,14 @@ export class Scheduler {
   /** Milliseconds between two fires of the check schedule. */
   intervalMs(): number {
     if (this.o.intervalMs !== undefined) return this.o.intervalMs;
+    const [a, b] = this.nextFires(2);
+    return a !== undefined && b !== undefined ? b.getTime() - a.getTime() : 6 * 3_600_000;
+  }
+
+  private nextFires(n: number): Date[] {
     const task = cron.createTask(this.o.checkSchedule, () => {});
     try {
-      const [a, b] = task.getNextRuns(2);
-      return a !== undefined && b !== undefined ? b.getTime() - a.getTime() : 6 * 3_600_000;
+      return task.getNextRuns(n);
     } finally {
       void task.destroy();
     }
@@ -129,6 +133,26 @@ export class Scheduler {
     const report = await this.run('startup', this.stalePages(ids, cutoff, counted));
     this.o.log.info({ stale: counted.stale, targets: ids.length }, 'run.catch_up');
     return report;
+  }
+
+  /**
+   * The startup catch-up, on one replica only when several share the store: node-cron
+   * coordinates the scheduled fires but not this run, and replicas starting together would
+   * each probe every stale target and race to enqueue the same alerts. Replicas starting
+   * before the same next fire ask for the same lease; the losers leave it to the winner.
+   */
+  private async coordinatedCatchUp(): Promise<RunReport | undefined> {
+    const coordinator = this.o.coordinator;
+    if (coordinator !== undefined) {
+      const [next] = this.nextFires(1);
+      const key = `certwatch-check:catch-up:${next?.toISOString() ?? 'none'}`;
+      const won = await Promise.resolve(coordinator.shouldRun(key, this.intervalMs())).catch(() => false);
+      if (!won) {
+        this.o.log.info({ key }, 'run.catch_up_elsewhere');
+        return undefined;
+      }
+    }
+    return this.catchUp();
   }
 
   /** Records of `ids`, fetched PAGE at a time (ids removed since are skipped). */
@@ -269,7 +293,7 @@ export class Scheduler {
       this.o.log.warn({ reason }, 'run.skipped_overlap');
       return Promise.resolve(undefined);
     }
-    const run = reason === 'startup' ? this.catchUp() : this.tick(reason);
+    const run = reason === 'startup' ? this.coordinatedCatchUp() : this.tick(reason);
     this.current = run;
     return run
       .catch((err: unknown) => {

@@ -106,3 +106,25 @@ test('scheduler: the digest goes once per channel with digests on', async () => 
   assert.equal(entry?.message.status, 'error');
   assert.equal(entry?.message.items?.length, 2);
 });
+
+test('scheduler: replicas starting together run one startup catch-up between them, not one each', async () => {
+  const { store, calls, make } = await setup(6);
+  // One shared lease store, as the Redis coordinator is: the first to ask for a key wins it.
+  const leases = new Set<string>();
+  const coordinator = {
+    shouldRun(key: string): boolean {
+      if (leases.has(key)) return false;
+      leases.add(key);
+      return true;
+    },
+  };
+  const a = make({ coordinator });
+  const b = make({ coordinator });
+  a.start();
+  b.start();
+  await Promise.all([a.idle(), b.idle()]);
+  await Promise.all([a.stop(), b.stop()]);
+  assert.equal(calls.length, 6, `stale targets checked ${calls.length} times for 6 targets`);
+  assert.equal(new Set(calls).size, 6);
+  await store.close();
+});
