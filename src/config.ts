@@ -44,6 +44,15 @@ const cidr = z.string().refine(
   { message: 'expected address/prefix, e.g. 10.0.0.0/8 or fd00::/8' },
 );
 const url = z.url({ error: 'expected an absolute URL, e.g. https://host/path' });
+// What the Redis client (@redis/client parseURL) accepts: any other scheme or a database that
+// is not a number throws there at start-up, naming no variable. The value is never quoted.
+const redisUrl = z.string().refine(
+  (v) => {
+    const u = URL.parse(v);
+    return u !== null && (u.protocol === 'redis:' || u.protocol === 'rediss:') && /^\/?(\d{1,9})?$/.test(u.pathname);
+  },
+  { message: 'expected an absolute URL, redis://[user:password@]host[:port][/db] or rediss://... (db a number)' },
+);
 
 /**
  * Every environment variable certwatch reads. `.env.example` documents each key
@@ -74,7 +83,7 @@ export const envSchema = z.object({
   DNS_SERVERS: opt(list.pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\](:\d{1,5})?)$/, 'expected a.b.c.d[:port], v6 or [v6]:port')))),
   MAX_TARGETS_PER_CHANNEL: opt(int(1, 100_000)),
   CONSOLE: opt(oneOf(['auto', 'on', 'off'])),
-  REDIS_URL: opt(url),
+  REDIS_URL: opt(redisUrl),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'Slack bot tokens start with xoxb-')),
   SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'Slack app-level tokens start with xapp-')),
   SLACK_SIGNING_SECRET: opt(z.string().min(8)),
