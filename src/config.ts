@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
+import { parseServer } from './dns/system.ts';
 
 /** Raw environment as a plain record (tests pass their own). */
 export type Env = Record<string, string | undefined>;
@@ -53,6 +54,18 @@ const redisUrl = z.string().refine(
   },
   { message: 'expected an absolute URL, redis://[user:password@]host[:port][/db] or rediss://... (db a number)' },
 );
+// The resolver's own parser, so a bad entry stops here by name rather than at start-up.
+const dnsServer = z.string().refine(
+  (v) => {
+    try {
+      parseServer(v);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected a.b.c.d[:port], v6 or [v6]:port (port 1-65535)' },
+);
 
 /**
  * Every environment variable certwatch reads. `.env.example` documents each key
@@ -80,7 +93,7 @@ export const envSchema = z.object({
   EXTRA_CA_FILE: opt(z.string()),
   ALLOW_PRIVATE_TARGETS: opt(bool),
   ALLOWED_TARGET_CIDRS: opt(list.pipe(z.array(cidr))),
-  DNS_SERVERS: opt(list.pipe(z.array(z.string().regex(/^(\d{1,3}(\.\d{1,3}){3}(:\d{1,5})?|[0-9a-fA-F:]+|\[[0-9a-fA-F:]+\](:\d{1,5})?)$/, 'expected a.b.c.d[:port], v6 or [v6]:port')))),
+  DNS_SERVERS: opt(list.pipe(z.array(dnsServer))),
   MAX_TARGETS_PER_CHANNEL: opt(int(1, 100_000)),
   CONSOLE: opt(oneOf(['auto', 'on', 'off'])),
   REDIS_URL: opt(redisUrl),

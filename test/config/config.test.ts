@@ -138,3 +138,11 @@ test('config: REDIS_URL must be a redis:// or rediss:// URL the Redis client acc
     assert.equal(parseConfig({ REDIS_URL: value }).redisUrl, value);
   }
 });
+
+test('config: DNS_SERVERS entries are checked as the resolver reads them, so a bad one is a configuration problem', () => {
+  // These passed the old pattern and then stopped start-up with a message naming no variable.
+  for (const value of ['1.2.3.4:99999', '999.1.1.1', '::::::::::::', '[::1]:0', '8.8.8.8,1.2.3.4:70000']) {
+    assert.deepEqual(problemsOf({ DNS_SERVERS: value }).map((p) => p.replace(/\.\d+:.*/, '')), ['DNS_SERVERS'], value);
+  }
+  assert.deepEqual(parseConfig({ DNS_SERVERS: '127.0.0.1:5353, ::1, [2001:db8::53]:53, ::ffff:192.0.2.1' }).dnsServers, ['127.0.0.1:5353', '::1', '[2001:db8::53]:53', '::ffff:192.0.2.1']);
+});
