@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { isProtocolName, protocolNames, type Mode, type ProtocolName } from '../probe/protocols/index.ts';
+import { isHostName, withoutUserinfo } from '../probe/target.ts';
 
 /** Bad command-line input; main prints the message and exits 3. */
 export class UsageError extends Error {
@@ -115,7 +116,7 @@ function parseCheck(args: readonly string[]): CliCommand {
     targets: positionals,
     ...protocolOption(v.protocol),
     ...modeOption(v.mode),
-    ...(v.servername === undefined ? {} : { servername: v.servername }),
+    ...servernameOption(v.servername),
     timeoutMs: intOption('--timeout', v.timeout, limits.timeoutMs),
     warnDays,
     critDays,
@@ -140,6 +141,17 @@ function modeOption(value: string | undefined): { mode?: Mode } {
     throw new UsageError(`--mode: unknown mode "${value}"; use implicit or starttls`);
   }
   return { mode: value };
+}
+
+/**
+ * Checked here, once: left to parseTarget, an empty name was ignored (an unset shell variable
+ * checked the host instead) and a bad one was blamed on the first target or list line.
+ */
+function servernameOption(value: string | undefined): { servername?: string } {
+  if (value === undefined) return {};
+  if (value.trim() === '') throw new UsageError('--servername needs a host name');
+  if (!isHostName(value)) throw new UsageError(`--servername: "${withoutUserinfo(value)}" is not a valid host name`);
+  return { servername: value };
 }
 
 function intOption(name: string, value: string | undefined, bounds: { default: number; min: number; max: number }): number {

@@ -149,6 +149,16 @@ function parsePort(text: string, raw: string): number {
   return port;
 }
 
+/** Whether `text` is an IP literal or a host name a target may carry (as --servername must be). */
+export function isHostName(text: string): boolean {
+  try {
+    normalizeHostName(text, text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** IP literals pass through; names become lower-case ASCII (IDN to punycode) and are validated. */
 function normalizeHostName(text: string, raw: string): string {
   if (text === '') throw new TargetError(`"${raw}": missing host name`);

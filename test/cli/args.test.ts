@@ -108,6 +108,21 @@ describe('cli arguments', () => {
     }
   });
 
+  it('check: an empty or invalid --servername is refused by the option\'s name, not taken for the host', () => {
+    // "--servername=" (an unset shell variable) used to be ignored silently, and a bad name was
+    // reported against the first target or as "hosts.txt:1", wherever it was read first.
+    assert.equal(usageError(['check', 'x', '--servername=']), '--servername needs a host name');
+    assert.equal(usageError(['check', '-f', 'hosts.txt', '--servername', '  ']), '--servername needs a host name');
+    assert.equal(usageError(['check', '-f', 'hosts.txt', '--servername', 'a b']), '--servername: "a b" is not a valid host name');
+    const secret = usageError(['check', 'x', '--servername', 'user:hunter2@mail.example']);
+    assert.match(secret, /^--servername: /);
+    assert.doesNotMatch(secret, /hunter2/);
+    for (const name of ['mail.example.com', 'MAIL.example.com.', '192.0.2.1', '2001:db8::1', 'bücher.example']) {
+      const c = parseCli(['check', 'x', '--servername', name]);
+      assert.equal(c.kind === 'check' && c.servername, name);
+    }
+  });
+
   it('check: refuses a mode other than implicit or starttls', () => {
     assert.match(usageError(['check', 'x', '--mode', 'tls']), /--mode: unknown mode "tls"; use implicit or starttls/);
   });
