@@ -44,7 +44,8 @@ const cidr = z.string().refine(
   },
   { message: 'expected address/prefix, e.g. 10.0.0.0/8 or fd00::/8' },
 );
-const url = z.url({ error: 'expected an absolute URL, e.g. https://host/path' });
+// Slack's and Telegram's clients speak HTTP only: another scheme failed on every retry, unnamed.
+const url = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL, e.g. https://host/path' });
 // What the Redis client (@redis/client parseURL) accepts: any other scheme or a database that
 // is not a number throws there at start-up, naming no variable. The value is never quoted.
 const redisUrl = z.string().refine(

@@ -146,3 +146,15 @@ test('config: DNS_SERVERS entries are checked as the resolver reads them, so a b
   }
   assert.deepEqual(parseConfig({ DNS_SERVERS: '127.0.0.1:5353, ::1, [2001:db8::53]:53, ::ffff:192.0.2.1' }).dnsServers, ['127.0.0.1:5353', '::1', '[2001:db8::53]:53', '::ffff:192.0.2.1']);
 });
+
+test('config: the Slack and Telegram API and webhook URLs must be http:// or https://', () => {
+  // Any scheme passed before: the bot then retried "Invalid URL" or "Only HTTP(S) protocols are
+  // supported" forever instead of stopping at start-up with the variable named.
+  const problems = problemsOf({ SLACK_API_URL: 'ftp://slack.example/api/', TELEGRAM_API_ROOT: 'javascript:alert(1)', TELEGRAM_WEBHOOK_URL: 'file:///etc/passwd', TELEGRAM_WEBHOOK_SECRET: 'abc', TELEGRAM_BOT_TOKEN: '1:abc' });
+  assert.deepEqual(problems.map((p) => p.split(':')[0]).sort(), ['SLACK_API_URL', 'TELEGRAM_API_ROOT', 'TELEGRAM_WEBHOOK_URL']);
+  for (const p of problems) assert.match(p, /http:\/\/ or https:\/\//);
+  const c = parseConfig({ SLACK_API_URL: 'https://slack-gov.com/api/', TELEGRAM_API_ROOT: 'http://localhost:8081', TELEGRAM_WEBHOOK_URL: 'https://bot.example/tg', TELEGRAM_WEBHOOK_SECRET: 'abc', TELEGRAM_BOT_TOKEN: '1:abc' });
+  assert.equal(c.slack.apiUrl, 'https://slack-gov.com/api/');
+  assert.equal(c.telegram.apiRoot, 'http://localhost:8081');
+  assert.equal(c.telegram.webhookUrl, 'https://bot.example/tg');
+});
