@@ -32,8 +32,11 @@ const list = z.string().transform((v) =>
     .filter((s) => s !== ''),
 );
 const cronExpr = z.string().refine((v) => cron.validate(v), { message: 'not a valid cron expression (node-cron syntax)' });
+const dayRule = 'expected whole days from 0 to 3650';
 const days = list.pipe(
-  z.array(z.string().regex(/^\d{1,4}$/, 'expected whole days').transform(Number).pipe(z.number().max(3650))).min(1),
+  z
+    .array(z.string().regex(/^\d{1,4}$/, dayRule).transform(Number).pipe(z.number().max(3650, dayRule)))
+    .min(1, 'expected a comma-separated list of days, e.g. 30,14,7'),
 );
 const cidr = z.string().refine(
   (v) => {
@@ -100,7 +103,7 @@ export const envSchema = z.object({
   REDIS_URL: opt(redisUrl),
   SLACK_BOT_TOKEN: opt(z.string().startsWith('xoxb-', 'Slack bot tokens start with xoxb-')),
   SLACK_APP_TOKEN: opt(z.string().startsWith('xapp-', 'Slack app-level tokens start with xapp-')),
-  SLACK_SIGNING_SECRET: opt(z.string().min(8)),
+  SLACK_SIGNING_SECRET: opt(z.string().min(8, 'too short for a Slack signing secret')),
   SLACK_API_URL: opt(url),
   SLACK_PORT: opt(int(0, 65535)),
   SLACK_ALLOWED_CHANNELS: opt(list),

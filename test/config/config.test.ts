@@ -158,3 +158,11 @@ test('config: the Slack and Telegram API and webhook URLs must be http:// or htt
   assert.equal(c.telegram.apiRoot, 'http://localhost:8081');
   assert.equal(c.telegram.webhookUrl, 'https://bot.example/tg');
 });
+
+test('config: thresholds and the signing secret are refused in words, not with zod\'s messages', () => {
+  assert.deepEqual(problemsOf({ ALERT_THRESHOLDS: ',,,' }), ['ALERT_THRESHOLDS: expected a comma-separated list of days, e.g. 30,14,7']);
+  assert.deepEqual(problemsOf({ ALERT_THRESHOLDS: '30,9999' }), ['ALERT_THRESHOLDS.1: expected whole days from 0 to 3650']);
+  assert.deepEqual(problemsOf({ ALERT_THRESHOLDS: '30,x' }), ['ALERT_THRESHOLDS.1: expected whole days from 0 to 3650']);
+  const secret = problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'hunt2' });
+  assert.deepEqual(secret, ['SLACK_SIGNING_SECRET: too short for a Slack signing secret']);
+});
