@@ -91,7 +91,7 @@ function parseCheck(args: readonly string[]): CliCommand {
   try {
     parsed = parseArgs({ args: [...args], options: checkOptions, allowPositionals: true, strict: true });
   } catch (err) {
-    throw new UsageError(explainParseError(err));
+    throw new UsageError(explainParseError(err, args));
   }
   const { values: v, positionals } = parsed;
   if (v.help === true) return { kind: 'help', topic: 'check' };
@@ -164,12 +164,19 @@ function intOption(name: string, value: string | undefined, bounds: { default: n
   return n;
 }
 
+const numericOptions: ReadonlySet<string> = new Set(['--timeout', '--warn-days', '--crit-days', '--concurrency']);
+
 /** parseArgs messages mention internals ("place it at the end after '--'"); keep what matters. */
-function explainParseError(err: unknown): string {
+function explainParseError(err: unknown, args: readonly string[]): string {
   const message = (err as { message?: string }).message ?? String(err);
   const option = /'(-[^' ,]+)/.exec(message)?.[1] ?? 'an option';
   const code = (err as { code?: string }).code;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${option}; see "certwatch check --help"`;
+  // parseArgs calls "--timeout -5" ambiguous (is -5 an option?); for a number it is the value.
+  const value = args.find((a, i) => args[i - 1] === option && a.startsWith('-'));
+  if (/ambiguous/.test(message) && numericOptions.has(option) && value !== undefined && /^-\d/.test(value)) {
+    return `${option}: "${value}" is not a whole number`;
+  }
   if (/argument missing|ambiguous/.test(message)) return `${option} needs a value`;
   if (/does not take an argument/.test(message)) return `${option} does not take a value`;
   return message;

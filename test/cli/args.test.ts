@@ -94,6 +94,18 @@ describe('cli arguments', () => {
     assert.match(usageError(['check', 'x', '--warn-days', 'soon']), /--warn-days/);
   });
 
+  it('check: a negative number is refused as a number, not as a missing value', () => {
+    // parseArgs takes "-5" for an option; "--timeout needs a value" sent people looking for a typo.
+    assert.equal(usageError(['check', 'x', '--timeout', '-5']), '--timeout: "-5" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--warn-days', '-1']), '--warn-days: "-1" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--crit-days', '-0']), '--crit-days: "-0" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--concurrency', '-10', '--json']), '--concurrency: "-10" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--timeout=-5']), '--timeout: "-5" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--timeout', '-4']), '--timeout: "-4" is not a whole number');
+    assert.equal(usageError(['check', 'x', '--timeout', '-h']), '--timeout needs a value');
+    assert.equal(usageError(['check', 'x', '--timeout', '200', '--timeout', '-5']), '--timeout: "-5" is not a whole number');
+  });
+
   it('check: refuses --crit-days above --warn-days', () => {
     assert.match(usageError(['check', 'x', '--warn-days', '10', '--crit-days', '14']), /--crit-days \(14\) must not exceed --warn-days \(10\)/);
   });
