@@ -172,15 +172,19 @@ function version(): string {
 
 /** The thin process entry: the only place that touches process streams and the exit code. */
 export async function runAsProcess(): Promise<void> {
-  // `certwatch check ... | head -1` closes the pipe early: that is not a crash.
-  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(exitStatus.unknown);
-    throw err;
-  });
+  // `certwatch check ... | head -1` closes the pipe early: that is not a crash, and needs no
+  // word. Any other failure (a full disk) is one line, and never a status that claims a
+  // check ran: the output the caller asked for is lost, so 3.
+  const outputFailed = (err: NodeJS.ErrnoException): never => {
+    if (err.code !== 'EPIPE') process.stderr.write(`certwatch: cannot write the output (${cell(err.code ?? err.message)})\n`);
+    process.exit(exitStatus.unknown);
+  };
+  process.stdout.on('error', outputFailed);
   const code = await main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin });
   // Exit once stdout has flushed: a large --json array piped to another program must not be
-  // cut short, and a TLS socket still closing must not hold the process open.
-  process.stdout.write('', () => process.exit(code));
+  // cut short, and a TLS socket still closing must not hold the process open. A write that
+  // failed earlier reports here (the 'error' event may come after this callback).
+  process.stdout.write('', (err) => (err ? outputFailed(err) : process.exit(code)));
 }
 
 function isEntry(): boolean {

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -74,5 +75,55 @@ describe('bin/certwatch.js as a child process', () => {
     const { code, stdout } = await runBin(['--version'], [mainTs]);
     assert.equal(code, 0);
     assert.match(stdout, /^certwatch \d+\.\d+\.\d+ \(Node\.js 2\d\.\d+\.\d+\)\n$/);
+  });
+});
+
+describe('bin/certwatch.js when stdout fails', () => {
+  let dir: string;
+  let closedPort: number;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'certwatch-out-'));
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+    closedPort = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+  });
+
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  function runTo(stdout: 'full' | 'pipe', args: string[], onStdout?: (child: ChildProcess) => void): Promise<{ code: number | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const fd = stdout === 'full' ? openSync('/dev/full', 'w') : undefined;
+      const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', fd ?? 'pipe', 'pipe'] });
+      if (fd !== undefined) closeSync(fd);
+      let stderr = '';
+      child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+      onStdout?.(child);
+      child.on('close', (code) => resolve({ code, stderr }));
+    });
+  }
+
+  it('bin: a full disk on stdout is one line on stderr and exit 3, not a stack trace or exit 0/1', async (t) => {
+    if (!existsSync('/dev/full')) return t.skip('no /dev/full on this system');
+    const list = join(dir, 'many.txt');
+    await writeFile(list, Array.from({ length: 300 }, (_, i) => `127.0.0.${(i % 250) + 1}:${closedPort}`).join('\n'));
+    for (const args of [['help'], ['check', '--json', '--timeout', '2000', '-f', list], ['check', '--timeout', '2000', `127.0.0.1:${closedPort}`]]) {
+      const { code, stderr } = await runTo('full', args);
+      assert.equal(code, 3, `${args.join(' ')}: ${stderr}`);
+      assert.equal(stderr, 'certwatch: cannot write the output (ENOSPC)\n', args.join(' '));
+    }
+  });
+
+  it('bin: a reader that closes the pipe early (| head -1) ends the run quietly with exit 3', async () => {
+    const list = join(dir, 'epipe.txt');
+    await writeFile(list, Array.from({ length: 2000 }, (_, i) => `127.0.${Math.floor(i / 250)}.${(i % 250) + 1}:${closedPort}`).join('\n'));
+    const { code, stderr } = await runTo('pipe', ['check', '--json', '--timeout', '2000', '-f', list], (child) => {
+      child.stdout!.once('data', () => child.stdout!.destroy());
+    });
+    assert.equal(stderr, '');
+    assert.equal(code, 3);
   });
 });
