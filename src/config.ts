@@ -47,6 +47,11 @@ const cidr = z.string().refine(
   },
   { message: 'expected address/prefix, e.g. 10.0.0.0/8 or fd00::/8' },
 );
+// Node's listen() takes an IP literal or a name to resolve; anything else failed at start-up
+// as "getaddrinfo ENOTFOUND", naming no variable.
+const listenHost = z.string().trim().refine((v) => isIP(v) !== 0 || /^(?=.{1,253}\.?$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*\.?$/i.test(v), {
+  message: 'expected an IP address or a host name, e.g. 0.0.0.0, :: or localhost',
+});
 // Slack's and Telegram's clients speak HTTP only: another scheme failed on every retry, unnamed.
 const url = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL, e.g. https://host/path' });
 // What the Redis client (@redis/client parseURL) accepts: any other scheme or a database that
@@ -92,7 +97,7 @@ export const envSchema = z.object({
   ALERT_THRESHOLDS: opt(days),
   FAIL_AFTER: opt(int(1, 100)),
   HTTP_PORT: opt(int(0, 65535)),
-  HTTP_HOST: opt(z.string()),
+  HTTP_HOST: opt(listenHost),
   LOG_LEVEL: opt(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),
   EXTRA_CA_FILE: opt(z.string()),
   ALLOW_PRIVATE_TARGETS: opt(bool),

@@ -166,3 +166,13 @@ test('config: thresholds and the signing secret are refused in words, not with z
   const secret = problemsOf({ SLACK_BOT_TOKEN: 'xoxb-1', SLACK_SIGNING_SECRET: 'hunt2' });
   assert.deepEqual(secret, ['SLACK_SIGNING_SECRET: too short for a Slack signing secret']);
 });
+
+test('config: HTTP_HOST must be an IP address or a host name', () => {
+  // "not a host!" passed and stopped start-up with "getaddrinfo ENOTFOUND", naming no variable.
+  for (const value of ['not a host!', 'http://0.0.0.0', '0.0.0.0:9090', '[::]', 'a..b']) {
+    assert.deepEqual(problemsOf({ HTTP_HOST: value }), ['HTTP_HOST: expected an IP address or a host name, e.g. 0.0.0.0, :: or localhost'], value);
+  }
+  for (const value of ['0.0.0.0', '::', '127.0.0.1', 'fd00::1', 'localhost', 'metrics.internal.example', 'host-1.']) {
+    assert.equal(parseConfig({ HTTP_HOST: value }).httpHost, value);
+  }
+});
