@@ -54,14 +54,22 @@ const listenHost = z.string().trim().refine((v) => isIP(v) !== 0 || /^(?=.{1,253
 });
 // Slack's and Telegram's clients speak HTTP only: another scheme failed on every retry, unnamed.
 const url = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL, e.g. https://host/path' });
-// What the Redis client (@redis/client parseURL) accepts: any other scheme or a database that
-// is not a number throws there at start-up, naming no variable. The value is never quoted.
+// What the Redis client (@redis/client parseURL) accepts: any other scheme, a database that
+// is not a number or a user or password it cannot percent-decode throws there at start-up,
+// naming no variable. The value is never quoted.
 const redisUrl = z.string().refine(
   (v) => {
     const u = URL.parse(v);
-    return u !== null && (u.protocol === 'redis:' || u.protocol === 'rediss:') && /^\/?(\d{1,9})?$/.test(u.pathname);
+    if (u === null || (u.protocol !== 'redis:' && u.protocol !== 'rediss:') || !/^\/?(\d{1,9})?$/.test(u.pathname)) return false;
+    try {
+      decodeURIComponent(u.username);
+      decodeURIComponent(u.password);
+      return true;
+    } catch {
+      return false;
+    }
   },
-  { message: 'expected an absolute URL, redis://[user:password@]host[:port][/db] or rediss://... (db a number)' },
+  { message: 'expected an absolute URL, redis://[user:password@]host[:port][/db] or rediss://... (db a number, user and password percent-encoded)' },
 );
 // The resolver's own parser, so a bad entry stops here by name rather than at start-up.
 const dnsServer = z.string().refine(

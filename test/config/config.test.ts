@@ -128,13 +128,13 @@ test('config: an oversized or unreadable .env is a configuration error, read wit
 test('config: REDIS_URL must be a redis:// or rediss:// URL the Redis client accepts, and is never echoed', () => {
   // The Redis client throws "Invalid protocol" / "Invalid pathname" at start-up for these,
   // which named no variable and exited 1 after the store was opened.
-  for (const value of ['http://u:hunter2secret@127.0.0.1:6379', 'https://hunter2secret.example', 'rediss://u:hunter2secret@h:6380/abc', 'redis://:hunter2secret@h/0/1']) {
+  for (const value of ['http://u:hunter2secret@127.0.0.1:6379', 'https://hunter2secret.example', 'rediss://u:hunter2secret@h:6380/abc', 'redis://:hunter2secret@h/0/1', 'redis://:hunter2secret%zz@h', 'redis://hunter2secret%E0%A4%A:pw@h']) {
     const problems = problemsOf({ REDIS_URL: value });
     assert.deepEqual(problems.map((p) => p.split(':')[0]), ['REDIS_URL'], value);
     assert.match(problems[0]!, /redis:\/\//);
     assert.doesNotMatch(problems.join('\n'), /hunter2secret/);
   }
-  for (const value of ['redis://127.0.0.1:6379', 'redis://:pw@h/2', 'rediss://user:pw@[::1]:6380/', 'redis://h']) {
+  for (const value of ['redis://127.0.0.1:6379', 'redis://:pw@h/2', 'rediss://user:pw@[::1]:6380/', 'redis://h', 'redis://:p%40ss%2Fword@h']) {
     assert.equal(parseConfig({ REDIS_URL: value }).redisUrl, value);
   }
 });
