@@ -163,6 +163,15 @@ export function handshake(
     const onAbort = (): void => {
       // Past the handshake the deadline only ends the wait for the server's goodbye.
       if (established) return finish(null);
+      // The certificate is in hand: report it, and the stalled handshake as a finding, as for
+      // a server that closes at the same point (onClose).
+      if (chain !== null && chain.length > 0) {
+        return finish(
+          certRequested
+            ? { kind: 'client-certificate', alert: null, message: 'server asked for a client certificate and stopped answering without one (no reply before the deadline)' }
+            : { kind: 'during-handshake', alert: null, message: 'server stopped answering during the TLS handshake, after sending its certificate (no reply before the deadline)' },
+        );
+      }
       fail(new ProbeError('TIMEOUT', 'TLS handshake not finished before the deadline', { step: 'TLS handshake' }));
     };
     // Application data (an implicit-TLS greeting) or the server's close: the session works.

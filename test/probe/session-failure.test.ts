@@ -143,4 +143,39 @@ describe('probe of sessions that fail after the server certificate', async () =>
     assert.equal(r.certificate?.fingerprint256, leafPrint);
     assert.equal(r.tls?.version, 'TLSv1.2');
   });
+
+  it('probe: a TLS 1.2 server that stops answering after its certificate reports the certificate and TLS_FAILED_AFTER_CERTIFICATE at the deadline, not a bare TIMEOUT', async () => {
+    // The first flight passes; the client's answer is swallowed and nothing more comes back.
+    const backend = createTlsServer({ ...pki.serverCreds, maxVersion: 'TLSv1.2' });
+    backend.on('tlsClientError', () => {});
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    const held: import('node:net').Socket[] = [];
+    const relay = createNetServer((client) => {
+      const server = netConnect((backend.address() as AddressInfo).port, '127.0.0.1');
+      held.push(client, server);
+      let flights = 0;
+      client.on('error', () => {});
+      server.on('error', () => {});
+      client.on('data', (d) => {
+        if (++flights < 2) server.write(d);
+      });
+      server.on('data', (d) => {
+        if (flights < 2) client.write(d);
+      });
+    });
+    await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
+    closers.push(
+      () => new Promise((r) => relay.close(r)),
+      () => new Promise((r) => backend.close(r)),
+      async () => held.forEach((s) => s.destroy()),
+    );
+    const started = performance.now();
+    const [r] = await prober.probe(parseTarget(`localhost:${(relay.address() as AddressInfo).port}`, { protocol: 'tls' }), { ...opts, timeoutMs: 800 });
+    assert.ok(performance.now() - started < 2500);
+    assert.equal(r?.error, null, JSON.stringify(r?.error));
+    assert.equal(r?.status, 'critical');
+    assert.deepEqual(r?.problems.map((p) => p.code), ['TLS_FAILED_AFTER_CERTIFICATE']);
+    assert.match(r?.problems[0]?.message ?? '', /stopped answering during the TLS handshake, after sending its certificate/);
+    assert.equal(r?.certificate?.fingerprint256, leafPrint);
+  });
 });
