@@ -16,6 +16,26 @@ export interface OpsServer {
   close(): Promise<void>;
 }
 
+/** The ops server cannot listen: names the setting to change (the bot exits 78, EX_CONFIG). */
+export class OpsListenError extends Error {
+  readonly setting: 'HTTP_PORT' | 'HTTP_HOST';
+  constructor(setting: 'HTTP_PORT' | 'HTTP_HOST', message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OpsListenError';
+    this.setting = setting;
+  }
+}
+
+function listenError(err: NodeJS.ErrnoException, host: string, port: number): OpsListenError {
+  const code = err.code ?? 'error';
+  const where = `the /healthz and /metrics server (HTTP_HOST ${host}, HTTP_PORT ${port})`;
+  if (code === 'EADDRINUSE') return new OpsListenError('HTTP_PORT', `${where} cannot start: port ${port} is already in use; choose another HTTP_PORT, or leave it unset to run without the server`, { cause: err });
+  if (code === 'EACCES') return new OpsListenError('HTTP_PORT', `${where} cannot start: port ${port} needs privileges this process lacks; choose a port above 1023`, { cause: err });
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return new OpsListenError('HTTP_HOST', `${where} cannot start: ${host} does not resolve (${code})`, { cause: err });
+  if (code === 'EADDRNOTAVAIL') return new OpsListenError('HTTP_HOST', `${where} cannot start: ${host} is not an address of this machine`, { cause: err });
+  return new OpsListenError('HTTP_PORT', `${where} cannot start (${code})`, { cause: err });
+}
+
 /** Starts the ops HTTP server; `health` must answer quickly (it is time-boxed anyway). */
 export async function startOpsServer(opts: { host: string; port: number; metrics: Metrics; health: () => Promise<Health>; log: Logger }): Promise<OpsServer> {
   const server: Server = createServer((req, res) => {
@@ -54,7 +74,7 @@ export async function startOpsServer(opts: { host: string; port: number; metrics
   server.headersTimeout = 10_000;
   server.requestTimeout = 15_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, opts.host, opts.port)));
     server.listen(opts.port, opts.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

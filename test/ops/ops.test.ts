@@ -83,3 +83,23 @@ test('ops http: /healthz reflects health, /metrics serves the registry, anything
     await server.close();
   }
 });
+
+test('ops server: a port in use or a host that is not this machine names the setting (exit 78), never a bare EADDRINUSE', async () => {
+  const opts = { metrics: new Metrics({ outboxPending: () => 0 }), log: createLogger({ level: 'silent' }), health: async () => ({ ok: true, checks: {} }) };
+  const first = await startOpsServer({ ...opts, host: '127.0.0.1', port: 0 });
+  try {
+    await assert.rejects(startOpsServer({ ...opts, host: '127.0.0.1', port: first.port }), (err: Error & { setting?: string }) => {
+      assert.equal(err.setting, 'HTTP_PORT');
+      assert.match(err.message, new RegExp(`port ${first.port} is already in use; choose another HTTP_PORT`));
+      return true;
+    });
+  } finally {
+    await first.close();
+  }
+  // 192.0.2.1 (TEST-NET-1) is no address of this machine.
+  await assert.rejects(startOpsServer({ ...opts, host: '192.0.2.1', port: 0 }), (err: Error & { setting?: string }) => {
+    assert.equal(err.setting, 'HTTP_HOST');
+    assert.match(err.message, /192\.0\.2\.1 is not an address of this machine/);
+    return true;
+  });
+});
