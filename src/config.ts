@@ -142,6 +142,8 @@ export interface Config {
   storeUrl: string;
   /** Names this process's index segments in a shared store (see src/store/repository.ts). */
   replicaId: string;
+  /** REPLICA_ID was given; otherwise replicaId is the host name (the embedded store keeps its first one, src/store/replica-id.ts). */
+  replicaIdSet: boolean;
   checkSchedule: string;
   digestSchedule: string | undefined;
   checkConcurrency: number;
@@ -219,6 +221,7 @@ export function parseConfig(env: Env, cwd = '.'): Config {
     dataDir,
     storeUrl: e.STORE_URL ?? `sqlite://${join(dataDir, 'certwatch.sqlite')}`,
     replicaId: e.REPLICA_ID ?? sanitizeReplica(hostname()),
+    replicaIdSet: e.REPLICA_ID !== undefined,
     checkSchedule: e.CHECK_SCHEDULE ?? '0 */6 * * *',
     digestSchedule: e.DIGEST_SCHEDULE,
     checkConcurrency: e.CHECK_CONCURRENCY ?? 20,

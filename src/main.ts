@@ -26,6 +26,7 @@ import { Revocation } from './revocation/index.ts';
 import { postDigest, redisRunCoordinator, Scheduler, type ClosableCoordinator } from './scheduler/index.ts';
 import { createAddressPolicy, createCheckRateLimiter } from './security/index.ts';
 import { openStore, type Store } from './store/index.ts';
+import { stableReplicaId } from './store/replica-id.ts';
 
 /** Replacements for tests (fake probe, fake clock, extra senders, no cron...). */
 export interface BotOverrides {
@@ -92,11 +93,15 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
   const stopping = new AbortController();
   const cleanups: (() => Promise<void>)[] = [];
 
+  // The default STORE_URL is derived from DATA_DIR: an unusable directory names DATA_DIR.
+  const embedded = config.storeUrl === `sqlite://${join(config.dataDir, 'certwatch.sqlite')}`;
+  // Without REPLICA_ID the embedded store keeps its first replica id in DATA_DIR, so a
+  // container recreated with a new host name still delivers the alerts pending under it.
+  const replicaId = embedded && !config.replicaIdSet ? stableReplicaId(config.dataDir, config.replicaId).id : config.replicaId;
   const store = await openStore({
     storeUrl: config.storeUrl,
-    // The default STORE_URL is derived from DATA_DIR: an unusable directory names DATA_DIR.
-    setting: config.storeUrl === `sqlite://${join(config.dataDir, 'certwatch.sqlite')}` ? 'DATA_DIR' : 'STORE_URL',
-    replicaId: config.replicaId,
+    setting: embedded ? 'DATA_DIR' : 'STORE_URL',
+    replicaId,
     defaults: { thresholds: config.alertThresholds, failAfter: config.failAfter, digest: false },
     onInvalid: (key, reason) => log.warn({ key, reason }, 'store.invalid_value'),
   });
@@ -262,7 +267,7 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
 
     worker.start();
     if (overrides.schedule !== false) scheduler.start();
-    log.info({ schedule: config.checkSchedule, replica: config.replicaId, console: consoleSession !== undefined, chat: chatConfigured }, 'bot.started');
+    log.info({ schedule: config.checkSchedule, replica: replicaId, console: consoleSession !== undefined, chat: chatConfigured }, 'bot.started');
 
     let stopped: Promise<void> | undefined;
     const stop = (): Promise<void> =>

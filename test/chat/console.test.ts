@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -241,6 +242,10 @@ test('console: npm start without chat tokens adds and lists a TLS endpoint throu
   assert.match(first.out.text(), new RegExp(`^ {2}- \\[OK\\] ${id} 127\\.0\\.0\\.1:${server.port} \\(tls\\) — ok, \\d+ days left — Local TLS$`, 'm'));
   first.child.stdin.end();
   assert.equal(await first.exited, 0, first.stderr());
+
+  // The embedded store's replica id is kept in DATA_DIR (src/store/replica-id.ts), so a
+  // recreated container (another host name) still owns the alerts pending under it.
+  assert.match(readFileSync(join(dir, 'data', 'replica-id'), 'utf8'), /^[A-Za-z0-9._-]{1,64}\n$/);
 
   // The target survived the restart: it lives in DATA_DIR's SQLite store.
   const second = startMain(env);
