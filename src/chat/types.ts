@@ -58,10 +58,14 @@ export interface IncomingCommand {
 /** Sends a reply to the user who issued a command; may be called more than once (progress). */
 export type Respond = (reply: Reply) => Promise<void>;
 
-/** Delivers a message to a channel; implemented by each adapter, used by the outbox. */
+/**
+ * Delivers a message to a channel; implemented by each adapter, used by the outbox. `key` is
+ * the outbox entry's idempotency key: a sender that posts one message in several parts uses it
+ * to post, on a retry, only the parts not yet posted.
+ */
 export interface ChannelSender {
   readonly platform: ChannelRef['platform'];
-  send(channel: ChannelRef, message: Reply): Promise<void>;
+  send(channel: ChannelRef, message: Reply, key?: string): Promise<void>;
 }
 
 /**

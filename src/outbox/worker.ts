@@ -184,7 +184,7 @@ export class OutboxWorker {
     }
     let sending: Promise<void> | undefined;
     try {
-      sending = sender.send(entry.channel, entry.message);
+      sending = sender.send(entry.channel, entry.message, entry.key);
       await withTimeout(sending, this.o.sendTimeoutMs);
     } catch (err) {
       if (err instanceof SendTimeout && sending !== undefined) {

@@ -119,7 +119,7 @@ export class FakeTelegram {
   private nextMessageId = 100;
   private readonly pollers = new Set<() => void>();
   private readonly callWaiters = new Set<() => void>();
-  private readonly failures = new Map<string, Failure[]>();
+  private readonly failures = new Map<string, (Failure | null)[]>();
   /** Methods whose calls are recorded and never answered (a silent API). */
   private readonly silenced = new Set<string>();
 
@@ -163,6 +163,14 @@ export class FakeTelegram {
   /** Makes the next call of `method` fail once with `failure`. */
   failNext(method: string, failure: Failure): void {
     const list = this.failures.get(method) ?? [];
+    list.push(failure);
+    this.failures.set(method, list);
+  }
+
+  /** Lets the next `ok` calls of `method` succeed, then fails the one after with `failure`. */
+  failAfter(method: string, ok: number, failure: Failure): void {
+    const list = this.failures.get(method) ?? [];
+    for (let i = 0; i < ok; i++) list.push(null);
     list.push(failure);
     this.failures.set(method, list);
   }
@@ -278,7 +286,7 @@ export class FakeTelegram {
     for (const wake of [...this.callWaiters]) wake();
     if (this.silenced.has(method)) return;
     const failure = this.failures.get(method)?.shift();
-    if (failure !== undefined) {
+    if (failure !== undefined && failure !== null) {
       if (failure.status === 429) {
         return reply(429, { ok: false, error_code: 429, description: `Too Many Requests: retry after ${failure.retryAfter}`, parameters: { retry_after: failure.retryAfter } });
       }

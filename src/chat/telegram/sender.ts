@@ -43,15 +43,23 @@ async function callWithDeadline<T>(telegram: Telegram, token: string, method: 's
   }
 }
 
+/** Where a multi-part post resumes: parts already posted are skipped; `posted(n)` after each. */
+export interface PostProgress {
+  skip: number;
+  posted(count: number): void;
+}
+
 /** Posts a reply (split under 4096 characters, buttons on the last part); throws DeliveryError. */
-export async function postReply(telegram: Telegram, token: string, channel: ChannelRef, reply: Reply, timeoutMs = REPLY_TIMEOUT_MS): Promise<Posted> {
+export async function postReply(telegram: Telegram, token: string, channel: ChannelRef, reply: Reply, timeoutMs = REPLY_TIMEOUT_MS, progress?: PostProgress): Promise<Posted> {
   const { parts, keyboard } = render(reply);
   const messageIds: number[] = [];
   for (const [i, html] of parts.entries()) {
+    if (i < (progress?.skip ?? 0)) continue;
     try {
       const payload = { chat_id: channel.channelId, text: html, ...extra(channel, i === parts.length - 1 ? keyboard : undefined) };
       const sent = await callWithDeadline<{ message_id: number }>(telegram, token, 'sendMessage', payload, timeoutMs);
       messageIds.push(sent.message_id);
+      progress?.posted(i + 1);
     } catch (err) {
       throw err instanceof DeliveryError ? err : toDeliveryError(err, token, 'sendMessage');
     }
@@ -82,12 +90,34 @@ export async function updateReply(telegram: Telegram, token: string, channel: Ch
   return posted;
 }
 
-/** The outbox's delivery path to Telegram. */
+/** Most outbox entries whose posted parts are remembered (each a key and a number). */
+const MAX_TRACKED = 1000;
+
+/**
+ * The outbox's delivery path to Telegram. A message over 4096 characters goes out in parts;
+ * when a later part fails, the retry posts only the parts not yet posted (by the outbox key),
+ * so the chat does not see the first parts twice. Kept in memory: after a restart the whole
+ * message is posted again, the one-message repeat the outbox allows at a crash.
+ */
 export function createTelegramSender(telegram: Telegram, token: string, timeoutMs = REPLY_TIMEOUT_MS): ChannelSender {
+  const postedParts = new Map<string, number>();
   return {
     platform: 'telegram',
-    async send(channel, message) {
-      await postReply(telegram, token, channel, message, timeoutMs);
+    async send(channel, message, key) {
+      if (key === undefined) {
+        await postReply(telegram, token, channel, message, timeoutMs);
+        return;
+      }
+      await postReply(telegram, token, channel, message, timeoutMs, {
+        skip: postedParts.get(key) ?? 0,
+        posted: (count) => {
+          postedParts.delete(key);
+          postedParts.set(key, count);
+          const oldest = postedParts.size > MAX_TRACKED ? postedParts.keys().next().value : undefined;
+          if (oldest !== undefined) postedParts.delete(oldest);
+        },
+      });
+      postedParts.delete(key);
     },
   };
 }
