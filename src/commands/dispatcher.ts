@@ -7,6 +7,7 @@
 // Access control and rate limits run before this, in the adapters' guard (src/security).
 import { randomBytes } from 'node:crypto';
 import type { z } from 'zod';
+import { normalizeCommandName } from '../chat/command-name.ts';
 import { clean } from '../chat/format.ts';
 import type { ChannelRef, CommandDispatcher, IncomingCommand, Reply, Respond } from '../chat/types.ts';
 import type { Services } from '../core/services.ts';
@@ -41,7 +42,7 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
 
   return async (cmd: IncomingCommand, respond: Respond): Promise<void> => {
     const prefix = prefixes[cmd.channel.platform];
-    const name = normalizeName(cmd.name);
+    const name = normalizeCommandName(cmd.name);
     const safeRespond = async (reply: Reply): Promise<void> => {
       try {
         await respond(reply);
@@ -106,11 +107,6 @@ export function createDispatcher(opts: DispatcherOptions): CommandDispatcher {
       log.info({ event: 'command', command: def.name, platform: cmd.channel.platform, channel: cmd.channel.channelId, user: cmd.user.id, outcome, ms: Date.now() - started });
     }
   };
-}
-
-/** "add", "/add", "/add@certwatch_bot", "ADD" → "add". */
-function normalizeName(name: string): string {
-  return name.trim().replace(/^\//, '').replace(/@.*$/, '').toLowerCase().slice(0, 64);
 }
 
 /** Longest refusal shown: room for the longest built-in one (unknown scheme, with the list of schemes). */

@@ -1,6 +1,7 @@
 // The checks every adapter runs on an incoming command before the dispatcher sees it: who is
 // asking, how long the input is, and whether an on-demand check is within its rate limit.
 // Refusals happen here, so nothing is stored or probed for a refused request.
+import { normalizeCommandName } from '../chat/command-name.ts';
 import type { IncomingCommand, Reply } from '../chat/types.ts';
 import type { AccessCheck } from './access.ts';
 import type { CheckRateLimiter } from './rate-limit.ts';
@@ -34,7 +35,8 @@ export function createCommandGuard(options: GuardOptions = {}): CommandGuard {
     if (cmd.name.length > 32 || cmd.text.length > maxArg) {
       return { title: `That command is too long (at most ${maxArg} characters of arguments).`, status: 'error', ephemeral: true };
     }
-    if (options.limiter && limited.has(cmd.name)) {
+    // The dispatcher's own spelling rule: "CHECK" or "check@bot" runs a check, so it is counted as one.
+    if (options.limiter && limited.has(normalizeCommandName(cmd.name))) {
       const channelKey = `${cmd.channel.platform}:${cmd.channel.channelId}`;
       const decision = options.limiter.take(`${cmd.channel.platform}:${cmd.user.id}`, channelKey);
       if (!decision.ok) {

@@ -63,3 +63,13 @@ test('guard: a refusal may name the refused channel', () => {
   });
   assert.equal(guard(cmd('list', '', '-100777'))?.title, 'chat -100777 is not allowed');
 });
+
+test('guard: a check spelled the way the dispatcher also accepts (/check, CHECK, check@bot) spends the same rate-limit tokens', () => {
+  const guard = createCommandGuard({
+    limiter: createCheckRateLimiter({ perUser: { capacity: 1, refillMs: 90_000 }, perChannel: { capacity: 50, refillMs: 1000 }, now: () => 0 }),
+  });
+  assert.equal(guard(cmd('check', 'a')), null);
+  for (const name of ['/check', 'CHECK', 'check@certwatch_bot', ' Check ', '/ADD@x']) {
+    assert.match(guard(cmd(name, 'b'))?.title ?? '', /too often/, name);
+  }
+});

@@ -244,6 +244,19 @@ test('slack: on-demand checks are rate-limited per user with a clear reply', asy
   assert.equal(h.seen.length, 1);
 });
 
+test('slack: the per-user check limit also holds for "check@x" and "//check", which the dispatcher runs as check', async () => {
+  const limiter = createCheckRateLimiter({ perUser: { capacity: 1, refillMs: 60_000 }, perChannel: { capacity: 10, refillMs: 1000 } });
+  await using h = await harness({ limiter });
+  const first = await h.slash('check a');
+  await h.fake.waitFor(() => h.responses(first.responseUrl).length > 0);
+  for (const spelling of ['check@x b', '//check c', 'CHECK d']) {
+    const next = await h.slash(spelling);
+    const [reply] = await h.fake.waitFor(() => h.responses(next.responseUrl).length > 0 && h.responses(next.responseUrl));
+    assert.match(blockText(reply!.params), /too often/, spelling);
+  }
+  assert.equal(h.seen.length, 1);
+});
+
 test('slack: a failing command is answered with a short error and logged', async () => {
   await using h = await harness();
   const { responseUrl } = await h.slash('settings');

@@ -271,6 +271,19 @@ test('telegram: rate-limited checks get a clear reply', async () => {
   assert.equal(h.seen.filter((c) => c.name === 'check').length, 1);
 });
 
+test('telegram: button data spelling a check in upper case or with @bot spends the check limit like a typed /check', async () => {
+  const limiter = createCheckRateLimiter({ perUser: { capacity: 1, refillMs: 60_000 }, perChannel: { capacity: 10, refillMs: 1000 } });
+  await using h = await harness({ limiter });
+  h.fake.sendText(PRIVATE, alice, '/check a');
+  const [card] = await h.fake.waitForMessages((m) => m.replyMarkup !== undefined);
+  for (const data of ['/CHECK b', '/check@certwatch_test_bot c']) {
+    const id = h.fake.pressButton(card!, alice, data);
+    const answer = await h.fake.waitForCall((c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === id);
+    assert.match(String(answer.params.text), /too often/, data);
+  }
+  assert.equal(h.seen.length, 1);
+});
+
 test('telegram: a 429 on send becomes a DeliveryError with retryAfterMs, and the retry delivers once', async () => {
   await using h = await harness();
   const channel = { platform: 'telegram' as const, channelId: String(PRIVATE) };
