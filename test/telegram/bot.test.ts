@@ -284,6 +284,19 @@ test('telegram: button data spelling a check in upper case or with @bot spends t
   assert.equal(h.seen.length, 1);
 });
 
+test('telegram: a check button press spends one rate-limit token, like a typed /check', async () => {
+  const limiter = createCheckRateLimiter({ perUser: { capacity: 2, refillMs: 60_000 }, perChannel: { capacity: 10, refillMs: 1000 } });
+  await using h = await harness({ limiter });
+  h.fake.sendText(PRIVATE, alice, '/check a');
+  const [card] = await h.fake.waitForMessages((m) => m.replyMarkup !== undefined);
+  const id = h.fake.pressButton(card!, alice, 'c:a');
+  const answer = await h.fake.waitForCall((c) => c.method === 'answerCallbackQuery' && c.params.callback_query_id === id);
+  assert.equal(answer.params.text, undefined, 'the press is accepted');
+  await h.fake.waitForMessages((m) => m.replyMarkup !== undefined, 2);
+  assert.equal(h.seen.filter((c) => c.name === 'check').length, 2);
+  assert.equal(h.fake.messages.filter((m) => m.text.includes('too often')).length, 0);
+});
+
 test('telegram: a 429 on send becomes a DeliveryError with retryAfterMs, and the retry delivers once', async () => {
   await using h = await harness();
   const channel = { platform: 'telegram' as const, channelId: String(PRIVATE) };

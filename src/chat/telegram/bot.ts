@@ -73,6 +73,9 @@ export interface TelegramAdapter {
 
 const staleButton = 'This button no longer works.';
 
+/** The guard of a command whose guard already ran and passed. */
+const alreadyGuarded: CommandGuard = () => null;
+
 /** Starts the Telegram adapter: getMe, command menu, then polling or the webhook server. */
 export async function startTelegram(options: TelegramOptions): Promise<TelegramAdapter> {
   const { token, logger: baseLogger, dispatcher } = options;
@@ -123,7 +126,10 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
 
   const progressIntervalMs = options.progressIntervalMs ?? 1000;
   const replyTimeoutMs = options.replyTimeoutMs ?? REPLY_TIMEOUT_MS;
-  const run = (cmd: IncomingCommand): void => runCommand({ cmd, telegram, token, guard, dispatcher, inFlight, log, progressIntervalMs, replyTimeoutMs });
+  // `checked`: the caller already ran the guard (a button press, whose refusal is the press's
+  // answer); guarding again would spend a second rate-limit token for one press.
+  const run = (cmd: IncomingCommand, checked = false): void =>
+    runCommand({ cmd, telegram, token, guard: checked ? alreadyGuarded : guard, dispatcher, inFlight, log, progressIntervalMs, replyTimeoutMs });
 
   bot.on('message', (ctx) => {
     const msg = ctx.message;
@@ -163,7 +169,7 @@ export async function startTelegram(options: TelegramOptions): Promise<TelegramA
     }
     // Telegram shows a spinner on the button until answered; answer before the work.
     await answer();
-    run(cmd);
+    run(cmd, true);
   });
 
   bot.catch((err, ctx) => log.error({ ...errFields(err), updateId: ctx.update.update_id }, 'telegram.handler_failed'));
