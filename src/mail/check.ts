@@ -2,6 +2,7 @@
 // port 25 with SMTP STARTTLS and SNI = the MX name; SRV services on their ports), DANE per
 // MX, MTA-STS and TLS-RPT, all as one small tree of results and findings.
 import { createHash, X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { TrustStore } from '../cert/trust.ts';
 import type { DnsResolver } from '../dns/types.ts';
 import { Prober, type Address, type Resolver } from '../probe/probe.ts';
@@ -94,6 +95,13 @@ export async function checkMailDomain(domain: string, deps: MailCheckDeps): Prom
   const unusable: MailFinding[] = [];
   const specs: HostSpec[] = [];
   for (const m of found.mx) {
+    // RFC 5321 section 5.1 (and RFC 1035 section 3.3.9): an MX names a host, never an address.
+    // Senders look "192.0.2.1" up as a name (Exim's allow_mx_to_ip is off by default, Postfix
+    // skips it as malformed), so probing the address would say "ok" for a host nobody uses.
+    if (isIP(m.host) !== 0) {
+      unusable.push({ code: 'DNS_FAILED', severity: 'critical', message: `MX ${m.preference} of ${domain}: "${m.host}" is an IP address, not a host name; senders do not deliver to it, so it is not checked` });
+      continue;
+    }
     const target = hostTarget(() => mxTarget(m.host, deps.smtpPort?.(m.host) ?? 25), `MX ${m.preference} of ${domain}`, m.host, unusable);
     if (target !== null) specs.push({ role: 'mx', label: `mx ${m.preference}`, target, dane: true });
   }

@@ -219,6 +219,19 @@ describe('mail domain check', () => {
     assert.equal(r.status, 'critical');
   });
 
+  it('mail: an MX that names an IP address literal is DNS_FAILED and not probed (RFC 5321 section 5.1: senders look it up as a name)', async () => {
+    setZone({
+      ...base(),
+      'MX example.test': { answers: [rr('MX', 'example.test', { preference: 10, exchange: 'mx1.example.test' }), rr('MX', 'example.test', { preference: 20, exchange: '127.0.0.1' })] },
+    });
+    const r = await checkMailDomain('example.test', deps());
+    assert.deepEqual(r.hosts.map((h) => h.host), ['mx1.example.test']);
+    const f = r.findings.filter((x) => x.code === 'DNS_FAILED');
+    assert.equal(f.length, 1, JSON.stringify(r.findings));
+    assert.match(f[0]!.message, /^MX 20 of example\.test: "127\.0\.0\.1" is an IP address/);
+    assert.equal(r.status, 'critical');
+  });
+
   it('mail: SRV services are discovered and probed in parallel with the MX hosts, one query per name and type', async () => {
     setZone({
       ...base(),
