@@ -49,7 +49,9 @@ export function parsePolicy(text: string): StsPolicy | { errors: string[] } {
   for (const raw of text.split(/\r?\n/)) {
     const line = raw.trim();
     if (line === '') continue;
-    const m = /^([A-Za-z0-9_]+)\s*:\s*(.*)$/.exec(line);
+    // Section 3.2: an extension name is (ALPHA / DIGIT) *31 (ALPHA / DIGIT / "_" / "-" / "."),
+    // and unknown fields are ignored; refusing "x-foo:" would call a policy senders use invalid.
+    const m = /^([A-Za-z0-9][A-Za-z0-9_.-]*)\s*:\s*(.*)$/.exec(line);
     if (m === null) {
       errors.push(`not a "key: value" line: "${clip(line)}"`);
       continue;

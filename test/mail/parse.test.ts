@@ -33,3 +33,9 @@ test('tls-rpt: accepts mailto and https rua, refuses others and duplicates', () 
   assert.equal(parseTlsRpt(['v=TLSRPTv1;']).state, 'invalid');
   assert.equal(parseTlsRpt(['v=TLSRPTv1; rua=mailto:a@x', 'v=TLSRPTv1; rua=mailto:b@x']).state, 'invalid');
 });
+
+test('mta-sts: a policy with extension keys holding "-" or "." is valid; unknown keys are ignored (RFC 8461 section 3.2)', () => {
+  assert.deepEqual(parsePolicy('version: STSv1\r\nmode: enforce\r\nmx: mx.example.com\r\nmax_age: 86400\r\nx-vendor.note: hello\r\n'), {
+    version: 'STSv1', mode: 'enforce', mx: ['mx.example.com'], maxAge: 86400,
+  });
+});
