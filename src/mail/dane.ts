@@ -1,6 +1,6 @@
 // DANE for SMTP (RFC 7672, RFC 6698, RFC 7671): TLSA records of `_25._tcp.<mx>` matched
 // against the chain the server sent. Only DNSSEC-authenticated answers count.
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, X509Certificate } from 'node:crypto';
 import type { DnsResult } from '../dns/types.ts';
 import type { TlsaRecord } from '../dns/types.ts';
 import { isNegative } from '../dns/types.ts';
@@ -73,6 +73,32 @@ function taPathHolds(certs: X509Certificate[], ta: number, mxHost: string): bool
   return certs[0]!.checkHost(mxHost, { subject: 'default' }) !== undefined;
 }
 
+/**
+ * A DANE-TA record with matching type Full(0) carries the trust anchor itself: the whole
+ * certificate (2 0 0) or its public key (2 1 0). The server need not send it then (RFC 7671
+ * section 5.2.2, RFC 7672 section 3.1.2): a sent certificate it signed is where the path starts.
+ */
+function publishedAnchor(r: TlsaRecord): { key: KeyObject; cert: X509Certificate | null } | null {
+  if (r.usage !== 2 || r.matchingType !== 0) return null;
+  try {
+    if (r.selector === 0) {
+      const cert = new X509Certificate(r.data);
+      return { key: cert.publicKey, cert };
+    }
+    return { key: createPublicKey({ key: r.data, format: 'der', type: 'spki' }), cert: null };
+  } catch {
+    return null;
+  }
+}
+
+function signedBy(cert: X509Certificate, ta: { key: KeyObject; cert: X509Certificate | null }): boolean {
+  try {
+    return (ta.cert === null || cert.checkIssued(ta.cert)) && cert.verify(ta.key);
+  } catch {
+    return false;
+  }
+}
+
 function matchRecord(r: TlsaRecord, certs: X509Certificate[], mxHost: string): boolean {
   // DANE-EE (3): the leaf alone, names and dates ignored (RFC 7672 section 3.1.1).
   const candidates = r.usage === 3 ? [0] : certs.map((_, i) => i);
@@ -80,7 +106,9 @@ function matchRecord(r: TlsaRecord, certs: X509Certificate[], mxHost: string): b
     if (!digest(selected(certs[i]!, r.selector), r.matchingType).equals(r.data)) continue;
     if (r.usage === 3 || taPathHolds(certs, i, mxHost)) return true;
   }
-  return false;
+  const ta = publishedAnchor(r);
+  if (ta === null) return false;
+  return certs.some((c, i) => signedBy(c, ta) && taPathHolds(certs, i, mxHost));
 }
 
 /** Judges the TLSA answer for `_25._tcp.<mxHost>` against the chain the server sent. */

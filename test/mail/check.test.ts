@@ -101,6 +101,18 @@ describe('mail domain check', () => {
     assert.equal(r.status, 'critical');
   });
 
+  it('mail: DANE-TA "2 0 0" and "2 1 0" records carry the trust anchor in full, so it may be absent from the chain (RFC 7671 section 5.2.2)', async () => {
+    // The servers send leaf + intermediate; the root is only in DNS.
+    setZone({ ...base(), 'TLSA _25._tcp.mx1.example.test': tlsa('_25._tcp.mx1.example.test', 2, 0, 0, root.der), 'TLSA _25._tcp.mx2.example.test': tlsa('_25._tcp.mx2.example.test', 2, 1, 0, spki(root)) });
+    const r = await checkMailDomain('example.test', deps());
+    assert.deepEqual(r.hosts.map((h) => h.dane?.state), ['match', 'match']);
+    assert.deepEqual(codes(r), []);
+    // A full record of a certificate that issued nothing in the chain still does not match.
+    setZone({ ...base(), 'TLSA _25._tcp.mx2.example.test': tlsa('_25._tcp.mx2.example.test', 2, 0, 0, mx1.der) });
+    const bad = await checkMailDomain('example.test', deps());
+    assert.equal(bad.hosts[1]!.dane?.state, 'mismatch');
+  });
+
   it('mail: unsigned TLSA answers are ignored with a note; PKIX usages are unusable', async () => {
     setZone({
       ...base(),
