@@ -57,7 +57,7 @@ export class DnsClient implements DnsResolver {
         const where = formatServer(server);
         switch (r.kind) {
           case 'answer':
-            return { ok: true, name, type, records: r.records as DnsAnswer<T>['records'], authenticated: r.authenticated, ttl: r.ttl };
+            return { ok: true, name, type, records: r.records as DnsAnswer<T>['records'], authenticated: r.authenticated, ttl: r.ttl, ...(r.canonicalName === undefined ? {} : { canonicalName: r.canonicalName }) };
           case 'negative':
             return { ok: false, name, type, code: r.code, message: `${type} ${name}: ${r.code === 'NXDOMAIN' ? 'the name does not exist' : `no ${type} record`}`, authenticated: r.authenticated, ttl: r.ttl };
           case 'error':

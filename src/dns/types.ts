@@ -48,6 +48,8 @@ export interface DnsAnswer<T extends RecordType = RecordType> {
   authenticated: boolean;
   /** Seconds the answer may be reused (the smallest record TTL). */
   ttl: number;
+  /** Where a CNAME chain in the answer led, when the records are not at `name` itself. */
+  canonicalName?: string;
 }
 
 /** Why a name/type has no usable answer. */

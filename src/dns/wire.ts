@@ -65,7 +65,7 @@ export function encodeQuery(name: string, type: RecordType): Query {
 export type Decoded =
   | { kind: 'mismatch'; reason: string }
   | { kind: 'truncated' }
-  | { kind: 'answer'; records: RecordData[RecordType][]; authenticated: boolean; ttl: number }
+  | { kind: 'answer'; records: RecordData[RecordType][]; authenticated: boolean; ttl: number; canonicalName?: string }
   | { kind: 'negative'; code: 'NXDOMAIN' | 'NODATA'; authenticated: boolean; ttl: number }
   | { kind: 'error'; code: DnsFailureCode; message: string };
 
@@ -105,7 +105,26 @@ export function decodeResponse(q: Query, bytes: Buffer): Decoded {
     ttl = Math.min(ttl, clampTtl((a as { ttl?: number }).ttl));
   }
   if (records.length === 0) return { kind: 'negative', code: 'NODATA', authenticated, ttl: negativeTtl(p) };
-  return { kind: 'answer', records, authenticated, ttl };
+  const canonical = canonicalName(q.name, p.answers ?? []);
+  return { kind: 'answer', records, authenticated, ttl, ...(canonical === q.name ? {} : { canonicalName: canonical }) };
+}
+
+/**
+ * The name the CNAME chain in the answer leads to from `name` (RFC 1034 section 3.6.2):
+ * DANE for SMTP takes the TLSA base domain from it (RFC 7672 section 2.2.2). Bounded: a
+ * chain that loops stops where it started repeating.
+ */
+function canonicalName(name: string, answers: readonly packet.Answer[]): string {
+  let owner = name;
+  const seen = new Set<string>([owner]);
+  for (;;) {
+    const c = answers.find((a) => a.type === 'CNAME' && normalizeName(a.name) === owner) as { data?: unknown } | undefined;
+    if (c === undefined || typeof c.data !== 'string') return owner;
+    const next = normalizeName(c.data);
+    if (next === '' || seen.has(next)) return owner;
+    seen.add(next);
+    owner = next;
+  }
 }
 
 function clampTtl(ttl: number | undefined): number {

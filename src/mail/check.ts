@@ -4,13 +4,13 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TrustStore } from '../cert/trust.ts';
-import type { DnsResolver } from '../dns/types.ts';
+import { isNegative, type DnsResolver, type DnsResult } from '../dns/types.ts';
 import { Prober, type Address, type Resolver } from '../probe/probe.ts';
 import { worstStatus, type ProbeResult, type Status } from '../probe/result.ts';
 import { parseTarget, TargetError, type Target } from '../probe/target.ts';
 import type { AddressPolicy } from '../security/address-policy.ts';
 import type { MailFinding } from './codes.ts';
-import { evaluateDane, type DaneResult } from './dane.ts';
+import { evaluateDane, type DaneResult, type TlsaContext } from './dane.ts';
 import { discover, dnsFinding, type Discovery } from './discover.ts';
 import { fetchPolicy, mxMatches, parsePolicy, parseStsRecord, type StsPolicy } from './mta-sts.ts';
 import { parseTlsRpt, type TlsRpt } from './tlsrpt.ts';
@@ -160,7 +160,7 @@ function hostTarget(make: () => Target, what: string, host: string, findings: Ma
 
 async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Promise<MailHost> {
   const chains = new Map<string, readonly Buffer[]>();
-  const tlsaP = h.dane ? deps.dns.query(`_25._tcp.${h.target.host}`, 'TLSA', deps.signal) : null;
+  const tlsaP = h.dane ? lookupTlsa(deps.dns, h.target.host, deps.signal) : null;
   const results = await prober.probe(h.target, {
     timeoutMs: deps.timeoutMs,
     warnDays: deps.warnDays,
@@ -174,12 +174,12 @@ async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Prom
   const findings: MailFinding[] = [];
   let dane: DaneResult | null = null;
   if (tlsaP !== null) {
-    const tlsa = await tlsaP;
+    const { tlsa, ctx } = await tlsaP;
     // Each address may serve another chain: the worst verdict over them is the host's.
-    const verdicts = [...chains.entries()].map(([address, chain]) => ({ address, v: evaluateDane(tlsa, chain, h.target.host) }));
+    const verdicts = [...chains.entries()].map(([address, chain]) => ({ address, v: evaluateDane(tlsa, chain, h.target.host, ctx) }));
     const order: DaneResult['state'][] = ['mismatch', 'error', 'unusable', 'match', 'unsigned', 'none'];
     verdicts.sort((x, y) => order.indexOf(x.v.state) - order.indexOf(y.v.state));
-    dane = verdicts[0]?.v ?? (tlsa.ok || tlsa.code === 'NXDOMAIN' || tlsa.code === 'NODATA' ? null : { state: 'error', records: [], findings: [dnsFinding(tlsa, `TLSA _25._tcp.${h.target.host}`)] });
+    dane = verdicts[0]?.v ?? (tlsa.ok || !ctx.addressesSecure || tlsa.code === 'NXDOMAIN' || tlsa.code === 'NODATA' ? null : { state: 'error', records: [], findings: [dnsFinding(tlsa, `TLSA _25._tcp.${ctx.base}`)] });
     if (dane !== null) findings.push(...dane.findings);
   }
   const days = results.map((r) => r.certificate?.daysLeft).filter((d): d is number => d !== undefined);
@@ -196,6 +196,27 @@ async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Prom
     findings,
     leafKeys: leafKeys(chains),
   };
+}
+
+/**
+ * The TLSA records a DANE sender uses for an MX host (RFC 7672 section 2.2.2): only when the
+ * host's address records are secure; for a name that is a (secure) CNAME, those of the fully
+ * expanded name first, and the MX name's own when the expanded name has none. The address
+ * lookups are the ones the probe makes, shared through the run's cache.
+ */
+async function lookupTlsa(dns: DnsResolver, host: string, signal?: AbortSignal): Promise<{ tlsa: DnsResult<'TLSA'>; ctx: TlsaContext }> {
+  const [a, aaaa] = await Promise.all([dns.query(host, 'A', signal), dns.query(host, 'AAAA', signal)]);
+  const found = [a, aaaa].filter((r) => r.ok);
+  const addressesSecure = found.every((r) => r.authenticated);
+  const expanded = found.find((r) => r.canonicalName !== undefined)?.canonicalName;
+  const query = (name: string): Promise<DnsResult<'TLSA'>> => dns.query(`_25._tcp.${name}`, 'TLSA', signal);
+  if (addressesSecure && expanded !== undefined && expanded !== host) {
+    const names = [host, expanded];
+    const atExpanded = await query(expanded);
+    if (!isNegative(atExpanded)) return { tlsa: atExpanded, ctx: { addressesSecure, base: expanded, names } };
+    return { tlsa: await query(host), ctx: { addressesSecure, base: host, names } };
+  }
+  return { tlsa: await query(host), ctx: { addressesSecure, base: host, names: [host] } };
 }
 
 function leafKeys(chains: Map<string, readonly Buffer[]>): string[] {

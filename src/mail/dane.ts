@@ -61,16 +61,16 @@ function parse(chain: readonly Buffer[]): X509Certificate[] | null {
 
 /**
  * DANE-TA (RFC 7671 section 5.2): the matched certificate must be in the chain at position
- * `ta`, every certificate below it issued by the next, and the leaf valid for the MX name
- * (RFC 7672 section 3.2.3). Dates of the trust anchor itself are not checked.
+ * `ta`, every certificate below it issued by the next, and the leaf valid for the MX name or
+ * its CNAME expansion (RFC 7672 section 3.2.2). Dates of the trust anchor itself are not checked.
  */
-function taPathHolds(certs: X509Certificate[], ta: number, mxHost: string): boolean {
+function taPathHolds(certs: X509Certificate[], ta: number, names: readonly string[]): boolean {
   for (let i = 0; i < ta; i++) {
     const child = certs[i]!;
     const parent = certs[i + 1]!;
     if (!child.checkIssued(parent) || !child.verify(parent.publicKey)) return false;
   }
-  return certs[0]!.checkHost(mxHost, { subject: 'default' }) !== undefined;
+  return names.some((n) => certs[0]!.checkHost(n, { subject: 'default' }) !== undefined);
 }
 
 /**
@@ -99,24 +99,44 @@ function signedBy(cert: X509Certificate, ta: { key: KeyObject; cert: X509Certifi
   }
 }
 
-function matchRecord(r: TlsaRecord, certs: X509Certificate[], mxHost: string): boolean {
+function matchRecord(r: TlsaRecord, certs: X509Certificate[], names: readonly string[]): boolean {
   // DANE-EE (3): the leaf alone, names and dates ignored (RFC 7672 section 3.1.1).
   const candidates = r.usage === 3 ? [0] : certs.map((_, i) => i);
   for (const i of candidates) {
     if (!digest(selected(certs[i]!, r.selector), r.matchingType).equals(r.data)) continue;
-    if (r.usage === 3 || taPathHolds(certs, i, mxHost)) return true;
+    if (r.usage === 3 || taPathHolds(certs, i, names)) return true;
   }
   const ta = publishedAnchor(r);
   if (ta === null) return false;
-  return certs.some((c, i) => signedBy(c, ta) && taPathHolds(certs, i, mxHost));
+  return certs.some((c, i) => signedBy(c, ta) && taPathHolds(certs, i, names));
 }
 
-/** Judges the TLSA answer for `_25._tcp.<mxHost>` against the chain the server sent. */
-export function evaluateDane(tlsa: DnsResult<'TLSA'>, chain: readonly Buffer[], mxHost: string): DaneResult {
+/** Where the TLSA records were looked up (RFC 7672 section 2.2.2); the default is the MX name. */
+export interface TlsaContext {
+  /** False when the MX host's address records are not DNSSEC-authenticated: DANE does not apply. */
+  addressesSecure: boolean;
+  /** The TLSA base domain: the MX name, or its CNAME expansion. */
+  base: string;
+  /** The names the leaf may be valid for under DANE-TA: the MX name and its CNAME expansion. */
+  names: readonly string[];
+}
+
+/** Judges the TLSA answer for `_25._tcp.<base>` against the chain `mxHost` sent. */
+export function evaluateDane(tlsa: DnsResult<'TLSA'>, chain: readonly Buffer[], mxHost: string, ctx: TlsaContext = { addressesSecure: true, base: mxHost, names: [mxHost] }): DaneResult {
+  if (!ctx.addressesSecure) {
+    // RFC 7672 section 2.2.2: with insecure address records a sender does not use TLSA
+    // records (nor fail on their lookup); say so when some are published anyway.
+    if (!tlsa.ok) return { state: 'none', records: [], findings: [] };
+    return {
+      state: 'unsigned',
+      records: tlsa.records.map((r) => ({ record: formatTlsa(r), usable: false, reason: 'address records not DNSSEC-authenticated', matched: false })),
+      findings: [{ code: 'DANE_UNSIGNED', severity: 'note', message: `${mxHost}: its address records are not DNSSEC-authenticated, so DANE does not apply and the TLSA records at _25._tcp.${ctx.base} are ignored (RFC 7672 section 2.2.2)` }],
+    };
+  }
   if (!tlsa.ok) {
     if (isNegative(tlsa)) return { state: 'none', records: [], findings: [] };
     // RFC 7672 section 2.2: a failed TLSA lookup makes a DANE client defer delivery.
-    return { state: 'error', records: [], findings: [dnsFinding(tlsa, `TLSA _25._tcp.${mxHost}`)] };
+    return { state: 'error', records: [], findings: [dnsFinding(tlsa, `TLSA _25._tcp.${ctx.base}`)] };
   }
   if (!tlsa.authenticated) {
     return {
@@ -129,7 +149,7 @@ export function evaluateDane(tlsa: DnsResult<'TLSA'>, chain: readonly Buffer[], 
   const records: TlsaMatch[] = tlsa.records.map((r) => {
     const reason = unusableReason(r);
     if (reason !== null) return { record: formatTlsa(r), usable: false, reason, matched: false };
-    return { record: formatTlsa(r), usable: true, matched: certs !== null && certs.length > 0 && matchRecord(r, certs, mxHost) };
+    return { record: formatTlsa(r), usable: true, matched: certs !== null && certs.length > 0 && matchRecord(r, certs, ctx.names) };
   });
   const usable = records.filter((r) => r.usable);
   const findings: MailFinding[] = [];
@@ -144,7 +164,7 @@ export function evaluateDane(tlsa: DnsResult<'TLSA'>, chain: readonly Buffer[], 
   if (usable.length === 0) return { state: 'unusable', records, findings };
   const matched = usable.filter((r) => r.matched);
   if (matched.length === 0) {
-    findings.push({ code: 'DANE_MISMATCH', severity: 'critical', message: `${mxHost}: no TLSA record matches the certificate chain the server sent (${usable.map((r) => r.record).join(', ')}); DANE clients will not deliver` });
+    findings.push({ code: 'DANE_MISMATCH', severity: 'critical', message: `${mxHost}: no TLSA record${ctx.base === mxHost ? '' : ` at _25._tcp.${ctx.base}`} matches the certificate chain the server sent (${usable.map((r) => r.record).join(', ')}); DANE clients will not deliver` });
     return { state: 'mismatch', records, findings };
   }
   // A match only through "3 0 x" (the whole leaf) breaks at the next renewal unless the

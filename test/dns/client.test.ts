@@ -65,9 +65,11 @@ describe('dns client', () => {
     const r = await client.query('cname.example.test', 'A');
     assert.ok(r.ok);
     assert.deepEqual(r.records, ['192.0.2.7']);
+    assert.equal(r.canonicalName, 'target.example.test', 'the CNAME-expanded name (RFC 7672 section 2.2.2 needs it)');
     const h = await client.query('huge-ttl.example.test', 'A');
     assert.ok(h.ok);
     assert.equal(h.ttl, 86_400);
+    assert.equal(h.canonicalName, undefined, 'no CNAME, no canonical name');
   });
 
   const failures: [string, string][] = [

@@ -40,10 +40,11 @@ describe('mail domain check', () => {
   };
   const base = (): Record<string, FakeAnswer> => ({
     'MX example.test': { ad: true, answers: [rr('MX', 'example.test', { preference: 20, exchange: 'mx2.example.test' }), rr('MX', 'example.test', { preference: 10, exchange: 'mx1.example.test' })] },
-    'A mx1.example.test': { answers: [rr('A', 'mx1.example.test', '127.0.0.1')] },
-    'A mx2.example.test': { answers: [rr('A', 'mx2.example.test', '127.0.0.1')] },
-    'AAAA mx1.example.test': { answers: [] },
-    'AAAA mx2.example.test': { answers: [] },
+    // Signed MX hosts: DANE applies only to hosts whose addresses are secure (RFC 7672 section 2.2.2).
+    'A mx1.example.test': { ad: true, answers: [rr('A', 'mx1.example.test', '127.0.0.1')] },
+    'A mx2.example.test': { ad: true, answers: [rr('A', 'mx2.example.test', '127.0.0.1')] },
+    'AAAA mx1.example.test': { ad: true, answers: [] },
+    'AAAA mx2.example.test': { ad: true, answers: [] },
     'A mta-sts.example.test': { answers: [rr('A', 'mta-sts.example.test', '127.0.0.1')] },
     'AAAA mta-sts.example.test': { answers: [] },
   });
@@ -123,6 +124,38 @@ describe('mail domain check', () => {
     assert.deepEqual(r.hosts.map((h) => h.dane?.state), ['unsigned', 'unusable']);
     assert.deepEqual(codes(r), ['DANE_UNSIGNED', 'DANE_UNUSABLE']);
     assert.equal(r.status, 'warning');
+  });
+
+  it('mail: with MX addresses that are not DNSSEC-authenticated DANE does not apply: TLSA records are a note and a failing TLSA lookup is no finding (RFC 7672 section 2.2.2)', async () => {
+    setZone({
+      ...base(),
+      'A mx1.example.test': { answers: [rr('A', 'mx1.example.test', '127.0.0.1')] },
+      'A mx2.example.test': { answers: [rr('A', 'mx2.example.test', '127.0.0.1')] },
+      'TLSA _25._tcp.mx1.example.test': tlsa('_25._tcp.mx1.example.test', 3, 1, 1, sha256(spki(mx2))),
+      'TLSA _25._tcp.mx2.example.test': { rcode: 'SERVFAIL' },
+    });
+    const r = await checkMailDomain('example.test', deps());
+    assert.equal(r.hosts[0]!.dane?.state, 'unsigned');
+    assert.match(r.hosts[0]!.findings[0]?.message ?? '', /address records are not DNSSEC-authenticated/);
+    assert.notEqual(r.hosts[1]!.dane?.state, 'error');
+    assert.deepEqual(codes(r), ['DANE_UNSIGNED']);
+    assert.equal(r.status, 'ok');
+  });
+
+  it('mail: for an MX name that is a secure CNAME the TLSA records of the expanded name are used first, then those of the MX name (RFC 7672 section 2.2.2)', async () => {
+    const aliased = (): Record<string, FakeAnswer> => ({
+      ...base(),
+      'A mx1.example.test': { ad: true, answers: [rr('CNAME', 'mx1.example.test', 'real1.example.test'), rr('A', 'real1.example.test', '127.0.0.1')] },
+      'AAAA mx1.example.test': { ad: true, answers: [rr('CNAME', 'mx1.example.test', 'real1.example.test')] },
+    });
+    setZone({ ...aliased(), 'TLSA _25._tcp.real1.example.test': tlsa('_25._tcp.real1.example.test', 3, 1, 1, sha256(spki(mx2))), 'TLSA _25._tcp.mx1.example.test': tlsa('_25._tcp.mx1.example.test', 3, 1, 1, sha256(spki(mx1))) });
+    const r = await checkMailDomain('example.test', deps());
+    assert.equal(r.hosts[0]!.dane?.state, 'mismatch', 'the records at the expanded name are the ones senders use');
+    assert.match(r.hosts[0]!.findings.find((f) => f.code === 'DANE_MISMATCH')?.message ?? '', /_25\._tcp\.real1\.example\.test/);
+    setZone({ ...aliased(), 'TLSA _25._tcp.mx1.example.test': tlsa('_25._tcp.mx1.example.test', 2, 1, 1, sha256(spki(inter))) });
+    const back = await checkMailDomain('example.test', deps());
+    assert.equal(back.hosts[0]!.dane?.state, 'match', 'none at the expanded name: the MX name\'s records');
+    assert.deepEqual(codes(back), []);
   });
 
   it('mail: a TLSA lookup that fails is DNS_FAILED naming SERVFAIL', async () => {

@@ -48,8 +48,8 @@ describe('chat: watched mail domains', () => {
   const setZone = (entries: Record<string, FakeAnswer>): void => {
     for (const k of Object.keys(zone)) delete zone[k];
     Object.assign(zone, {
-      'A mx1.watch.test': { answers: [rr('A', 'mx1.watch.test', '127.0.0.1')] },
-      'A mx2.watch.test': { answers: [rr('A', 'mx2.watch.test', '127.0.0.1')] },
+      'A mx1.watch.test': { ad: true, answers: [rr('A', 'mx1.watch.test', '127.0.0.1')] },
+      'A mx2.watch.test': { ad: true, answers: [rr('A', 'mx2.watch.test', '127.0.0.1')] },
       'AAAA mx1.watch.test': { answers: [] },
       'AAAA mx2.watch.test': { answers: [] },
       ...entries,
