@@ -5,7 +5,7 @@
 // reader: no exception escapes as anything but an `{ ok: false }` verdict.
 import { createHash, verify as cryptoVerify, X509Certificate, type KeyObject } from 'node:crypto';
 import { children, content, decodeOid, encoding, readTlv, type Tlv } from '../cert/der.ts';
-import { signatureAlgorithm } from '../cert/algorithms.ts';
+import { isWeakHash, signatureAlgorithm } from '../cert/algorithms.ts';
 import { revocationFields, type RevocationFields } from './cert-fields.ts';
 
 /** A certificate and its issuer, as OCSP needs them. */
@@ -98,11 +98,14 @@ function verifyInner(der: Buffer, s: OcspSubject, now: Date): OcspVerdict {
 
   const signer = findSigner(der, responderId, certsWrap, s, now);
   if (typeof signer === 'string') return { ok: false, why: signer };
-  const algOid = decodeOid(content(der, readTlv(der, sigAlg.start, sigAlg.end)));
-  const alg = signatureAlgorithm(algOid);
-  if (alg.name === 'rsassaPss' || (alg.hash === null && !/^ED/.test(alg.name)) || algOid === alg.name) {
-    return { ok: false, why: `its signature algorithm ${alg.name} is not supported` };
-  }
+  const alg = signatureAlgorithm(decodeOid(content(der, readTlv(der, sigAlg.start, sigAlg.end))));
+  const keyType = keyTypeOf(alg.name);
+  if (keyType === null) return { ok: false, why: `its signature algorithm ${alg.name} is not supported` };
+  // As for CRLs (src/cert/revocation.ts): over a SHA-1 or MD5 collision a forged response
+  // could say revoked or good about anything.
+  if (isWeakHash(alg.hash)) return { ok: false, why: `its signature algorithm ${alg.name} has a weak digest` };
+  // node:crypto verifies with whatever the key is; the algorithm named must be that key's.
+  if (signer.asymmetricKeyType !== keyType) return { ok: false, why: `its signature algorithm ${alg.name} does not fit the signer's ${signer.asymmetricKeyType ?? 'unknown'} key` };
   const signature = content(der, sig).subarray(1);
   const signed = cryptoVerify(alg.hash === null ? null : alg.hash.replace('-', '').toLowerCase(), encoding(der, tbs), signer, signature);
   if (!signed) return { ok: false, why: 'its signature does not verify' };
@@ -112,6 +115,16 @@ function verifyInner(der: Buffer, s: OcspSubject, now: Date): OcspVerdict {
     if (answer !== null) return { ok: true, ...answer };
   }
   return { ok: false, why: 'it does not speak about this certificate (no matching CertID)' };
+}
+
+/** The node:crypto key type a signature algorithm needs (RFC 3279, RFC 5758, RFC 8410), null when unsupported (RSASSA-PSS among them). */
+function keyTypeOf(name: string): string | null {
+  if (name.endsWith('WithRSAEncryption')) return 'rsa';
+  if (name.startsWith('ecdsa-with-')) return 'ec';
+  if (name.startsWith('dsa')) return 'dsa';
+  if (name === 'ED25519') return 'ed25519';
+  if (name === 'ED448') return 'ed448';
+  return null;
 }
 
 /** The key that must have signed the response, or why there is none (section 4.2.2.2). */

@@ -171,6 +171,28 @@ describe('ocsp', async () => {
     assert.match(at(new Date(now.getTime() - 70 * MIN), new Date(now.getTime() - MIN)) ?? '', /expired at/);
   });
 
+  it('ocsp: a response signed with SHA-1 or MD5 is refused, as CRLs are: a collision could forge any status', async () => {
+    const sha1 = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, status: 'revoked' }], signer: ca, sigAlg: OID.ecdsaSha1, digest: 'sha1' }), s, now);
+    assert.ok(!sha1.ok && /ecdsa-with-SHA1.*weak/.test(sha1.why), JSON.stringify(sha1));
+    const rsaCa = await makeCa({ issuer: root, name: 'ocsp rsa ca', key: { type: 'rsa', bits: 2048 } });
+    const rsaLeaf = await makeLeaf(rsaCa, { name: 'rsa.ocsp.test' });
+    const rs = subject(rsaLeaf, rsaCa);
+    const ok = verifyOcspResponse(response({ singles: [{ cert: rsaLeaf, issuer: rsaCa }], signer: rsaCa }), rs, now);
+    assert.equal(ok.ok && ok.status, 'good', JSON.stringify(ok));
+    for (const [sigAlg, digest] of [
+      [OID.rsaMd5, 'md5'],
+      [OID.rsaSha1, 'sha1'],
+    ] as const) {
+      const v = verifyOcspResponse(response({ singles: [{ cert: rsaLeaf, issuer: rsaCa, status: 'revoked' }], signer: rsaCa, sigAlg, digest }), rs, now);
+      assert.ok(!v.ok && /weak/.test(v.why), JSON.stringify(v));
+    }
+  });
+
+  it('ocsp: a signature algorithm that does not fit the signer\'s key (RSA named, ECDSA key) is refused', () => {
+    const v = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, status: 'revoked' }], signer: ca, sigAlg: OID.rsaSha256 }), s, now);
+    assert.ok(!v.ok && /does not fit/.test(v.why), JSON.stringify(v));
+  });
+
   it('ocsp: truncated or corrupted responses are a verdict, never an exception', () => {
     const der = response({ singles: [{ cert: leaf, issuer: ca, status: 'revoked', reason: 1 }], signer: delegated, certs: [delegated] });
     for (let n = 0; n < der.length; n++) {
