@@ -110,11 +110,13 @@ function verifyInner(der: Buffer, s: OcspSubject, now: Date): OcspVerdict {
   const signed = cryptoVerify(alg.hash === null ? null : alg.hash.replace('-', '').toLowerCase(), encoding(der, tbs), signer, signature);
   if (!signed) return { ok: false, why: 'its signature does not verify' };
 
-  for (const single of children(der, responses)) {
-    const answer = readSingle(der, single, s);
-    if (answer !== null) return { ok: true, ...answer };
-  }
-  return { ok: false, why: 'it does not speak about this certificate (no matching CertID)' };
+  const answers = children(der, responses).flatMap((single) => readSingle(der, single, s) ?? []);
+  const first = answers[0];
+  if (first === undefined) return { ok: false, why: 'it does not speak about this certificate (no matching CertID)' };
+  // A responder may answer twice (a SHA-1 and a SHA-256 CertID); answers that disagree leave
+  // the status to the reader's choice, like a CRL listing a serial twice.
+  if (answers.some((a) => a.status !== first.status)) return { ok: false, why: `it has more than one SingleResponse about this certificate, and they disagree (${answers.map((a) => a.status).join(', ')})` };
+  return { ok: true, ...first };
 }
 
 /** The node:crypto key type a signature algorithm needs (RFC 3279, RFC 5758, RFC 8410), null when unsupported (RSASSA-PSS among them). */

@@ -160,6 +160,13 @@ describe('ocsp', async () => {
     assert.equal(v.ok && v.status, 'good', JSON.stringify(v));
   });
 
+  it('ocsp: two SingleResponses about this certificate that disagree are refused; two that agree are read', () => {
+    const both = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca }, { cert: leaf, issuer: ca, hash: 'sha256', status: 'revoked', reason: 1 }], signer: ca }), s, now);
+    assert.ok(!both.ok && /more than one/.test(both.why), JSON.stringify(both));
+    const agree = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, status: 'revoked', reason: 1 }, { cert: leaf, issuer: ca, hash: 'sha256', status: 'revoked', reason: 1 }], signer: ca }), s, now);
+    assert.equal(agree.ok && agree.status, 'revoked', JSON.stringify(agree));
+  });
+
   it('ocsp: freshness: thisUpdate beyond 5 minutes ahead and a passed nextUpdate are stale; 2 minutes ahead is clock skew', () => {
     const at = (thisUpdate: Date, nextUpdate: Date | null): string | null => {
       const v = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, thisUpdate, nextUpdate }], signer: ca }), s, now);
