@@ -116,6 +116,9 @@ function verifyInner(der: Buffer, s: OcspSubject, now: Date): OcspVerdict {
   // A responder may answer twice (a SHA-1 and a SHA-256 CertID); answers that disagree leave
   // the status to the reader's choice, like a CRL listing a serial twice.
   if (answers.some((a) => a.status !== first.status)) return { ok: false, why: `it has more than one SingleResponse about this certificate, and they disagree (${answers.map((a) => a.status).join(', ')})` };
+  // removeFromCRL says the certificate is no longer revoked, and belongs in delta CRLs only
+  // (RFC 5280 section 5.3.1): "revoked" for that reason contradicts itself.
+  if (first.status === 'revoked' && first.reason === 'removeFromCRL') return { ok: false, why: 'it says "revoked" with the reason removeFromCRL (which means no longer revoked)' };
   return { ok: true, ...first };
 }
 

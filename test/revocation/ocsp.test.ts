@@ -167,6 +167,11 @@ describe('ocsp', async () => {
     assert.equal(agree.ok && agree.status, 'revoked', JSON.stringify(agree));
   });
 
+  it('ocsp: "revoked" with the reason removeFromCRL contradicts itself and is refused, neither revoked nor good', () => {
+    const v = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, status: 'revoked', reason: 8 }], signer: ca }), s, now);
+    assert.ok(!v.ok && /removeFromCRL/.test(v.why), JSON.stringify(v));
+  });
+
   it('ocsp: freshness: thisUpdate beyond 5 minutes ahead and a passed nextUpdate are stale; 2 minutes ahead is clock skew', () => {
     const at = (thisUpdate: Date, nextUpdate: Date | null): string | null => {
       const v = verifyOcspResponse(response({ singles: [{ cert: leaf, issuer: ca, thisUpdate, nextUpdate }], signer: ca }), s, now);
