@@ -49,6 +49,8 @@ const maxAiaDepth = 3;
 const aiaKeepMs = 24 * 3_600_000;
 const ocspKeepMs = 24 * 3_600_000;
 const ocspBadRetryMs = 15 * 60_000;
+/** Longest OCSP GET URL, scheme to base64 included (RFC 5019 section 5); longer requests are POSTed. */
+const maxOcspGetBytes = 255;
 const defaultBudgetMs = 15_000;
 
 /** The budget of one judge() ran out before a fetch could start or finish. */
@@ -271,10 +273,12 @@ export class Revocation {
     const key = `${createHash('sha1').update(issuer.publicKeyBits).digest('hex')}:${s.cert.serial.toString('hex')}:${url}`;
     return budget.fetch(this.ocsp, key, async () => {
       const req = ocspRequest(s);
-      // RFC 6960 A.1: GET (cacheable by the responder's CDN) when the request is short.
-      const b64 = encodeURIComponent(req.toString('base64'));
+      // RFC 6960 A.1: GET (cacheable by the responder's CDN); RFC 5019 section 5: only when the
+      // whole URL fits in 255 bytes, POST beyond that.
+      const get = `${url.replace(/\/$/, '')}/${encodeURIComponent(req.toString('base64'))}`;
+      const post = Buffer.byteLength(get) > maxOcspGetBytes ? { method: 'POST' as const, body: req, contentType: 'application/ocsp-request' } : {};
       const res = await this.http
-        .fetch(`${url.replace(/\/$/, '')}/${b64}`, { accept: 'application/ocsp-response', maxBytes: 64 * 1024, ...(signal === undefined ? {} : { signal }) })
+        .fetch(post.method === undefined ? get : url, { ...post, accept: 'application/ocsp-response', maxBytes: 64 * 1024, ...(signal === undefined ? {} : { signal }) })
         .catch((err: unknown) => ({ error: describe(err) }));
       if ('error' in res) return { value: { ok: false, why: res.error }, expiresAt: this.now() + ocspBadRetryMs };
       const v = verifyOcspResponse(res.body, s, new Date(this.now()));

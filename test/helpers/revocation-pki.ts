@@ -27,7 +27,7 @@ export interface Made {
   serialHex: string;
 }
 
-async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: string; ocsp?: boolean; crlPath?: string; sans?: string[] }): Promise<Made> {
+async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: string; ocsp?: boolean; ocspPath?: string; crlPath?: string; sans?: string[] }): Promise<Made> {
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const subject = `CN=${o.name},O=certwatch revocation tests`;
   const exts: x509.Extension[] = [
@@ -38,7 +38,7 @@ async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: 
   ];
   if (!o.ca) exts.push(new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1']), new x509.SubjectAlternativeNameExtension((o.sans ?? [o.name, 'revoke.test']).map((v) => ({ type: 'dns' as const, value: v }))));
   if (o.base !== undefined && o.issuer !== null) {
-    exts.push(new x509.AuthorityInfoAccessExtension({ caIssuers: [`${o.base}/issuer/${o.issuer.serialHex}`], ...(o.ocsp === false ? {} : { ocsp: [`${o.base}/ocsp`] }) }));
+    exts.push(new x509.AuthorityInfoAccessExtension({ caIssuers: [`${o.base}/issuer/${o.issuer.serialHex}`], ...(o.ocsp === false ? {} : { ocsp: [`${o.base}${o.ocspPath ?? '/ocsp'}`] }) }));
     if (o.crlPath !== undefined) exts.push(new x509.CRLDistributionPointsExtension([`${o.base}${o.crlPath}`]));
   }
   const serialHex = (serial++).toString(16);
@@ -68,6 +68,10 @@ export interface RevocationPki {
   /** Leaves with a CRL distribution point (`/crl`) and no OCSP URL; `crlRevoked` is listed by `crl()`s callers. */
   crlGood: Made;
   crlRevoked: Made;
+  /** A revoked leaf whose OCSP URL (`/ocsplong/...`) is so long that a GET request would exceed 255 bytes (RFC 5019 section 5). */
+  longOcsp: Made;
+  /** Method and content type of each request `/ocsplong` received. */
+  longOcspRequests: string[];
   /** What `/crl` serves (null: 404); tests set it. */
   crlBody: { current: Buffer | null };
   base: string;
@@ -107,6 +111,7 @@ export async function revocationPki(): Promise<RevocationPki> {
   const wrongAia = await make({ name: 'wrong-aia.revoke.test', issuer: inter, ca: false, base: `${base}/wrong` });
   const crlGood = await make({ name: 'crl-good.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
   const crlRevoked = await make({ name: 'crl-revoked.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
+  const longOcsp = await make({ name: 'long-ocsp.revoke.test', issuer: inter, ca: false, base, ocspPath: `/ocsplong/${'a'.repeat(160)}` });
   const crlBody: { current: Buffer | null } = { current: null };
   routes.set('/crl', (_req, res) => {
     if (crlBody.current === null) res.writeHead(404).end();
@@ -117,7 +122,7 @@ export async function revocationPki(): Promise<RevocationPki> {
   const exp = '301231000000Z';
   writeFileSync(
     join(dir, 'index.txt'),
-    `V\t${exp}\t\t${good.serialHex.toUpperCase()}\tunknown\t/CN=good\nR\t${exp}\t250301120000Z,keyCompromise\t${revoked.serialHex.toUpperCase()}\tunknown\t/CN=revoked\n`,
+    `V\t${exp}\t\t${good.serialHex.toUpperCase()}\tunknown\t/CN=good\nR\t${exp}\t250301120000Z,keyCompromise\t${revoked.serialHex.toUpperCase()}\tunknown\t/CN=revoked\nR\t${exp}\t250301120000Z,keyCompromise\t${longOcsp.serialHex.toUpperCase()}\tunknown\t/CN=long-ocsp\n`,
   );
   let n = 0;
   const respond = (reqDer: Buffer, minutes = 60): Buffer => {
@@ -151,6 +156,24 @@ export async function revocationPki(): Promise<RevocationPki> {
       res.writeHead(400).end();
     }
   });
+  // A responder that takes POST only: a GET this long is what RFC 5019 section 5 says not to send.
+  const longOcspRequests: string[] = [];
+  routes.set('/ocsplong', (req, res) => {
+    longOcspRequests.push(`${req.method} ${req.headers['content-type'] ?? ''}`);
+    if (req.method !== 'POST') {
+      res.writeHead(414).end();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      try {
+        res.writeHead(200, { 'content-type': 'application/ocsp-response' }).end(respond(Buffer.concat(chunks)));
+      } catch {
+        res.writeHead(400).end();
+      }
+    });
+  });
   let crlNumber = 1;
   const crl = async (list: Made[], nextUpdateMs: number, o: { signer?: CryptoKey } = {}): Promise<Buffer> => {
     const c = await x509.X509CrlGenerator.create({
@@ -173,6 +196,8 @@ export async function revocationPki(): Promise<RevocationPki> {
     wrongAia,
     crlGood,
     crlRevoked,
+    longOcsp,
+    longOcspRequests,
     crlBody,
     base,
     hits,

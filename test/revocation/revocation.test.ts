@@ -41,6 +41,12 @@ test('ocsp: a good certificate has no revocation finding, and the answer is cach
   assert.equal((pki.hits.get('/ocsp') ?? 0) - before, 1);
 });
 
+test('ocsp: a request whose GET URL would pass 255 bytes is POSTed as application/ocsp-request (RFC 5019 section 5)', async () => {
+  const j = await service().judge({ judge: input([pki.longOcsp.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+  assert.match(j.problems.find((x) => x.code === 'REVOKED')?.message ?? '', /long-ocsp\.revoke\.test.*keyCompromise.*OCSP responder/, JSON.stringify(j.problems));
+  assert.deepEqual(pki.longOcspRequests, ['POST application/ocsp-request']);
+});
+
 test('staple: a valid fresh staple saying good is used and the responder is not asked', async () => {
   const before = pki.hits.get('/ocsp') ?? 0;
   const j = await service().judge({ judge: input([pki.good.der, pki.inter.der], 'revoke.test'), trust, staple: pki.ocspFor(pki.good) });
