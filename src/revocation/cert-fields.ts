@@ -15,6 +15,8 @@ export interface RevocationFields {
   /** The subjectPublicKey BIT STRING's key bytes (unused-bits octet dropped). */
   publicKeyBits: Buffer;
   crlUrls: string[];
+  /** URLs of distribution points with a reasons field: their CRLs cover only some revocation reasons. */
+  reasonCrlUrls: string[];
   ocspUrls: string[];
   caIssuerUrls: string[];
 }
@@ -50,6 +52,7 @@ export function revocationFields(der: Buffer): RevocationFields | null {
       subjectName: Buffer.from(encoding(der, subject)),
       publicKeyBits: Buffer.from(content(der, keyBits).subarray(1)),
       crlUrls: [],
+      reasonCrlUrls: [],
       ocspUrls: [],
       caIssuerUrls: [],
     };
@@ -99,7 +102,9 @@ function readCrlDp(der: Buffer, seq: Tlv, out: RevocationFields): void {
     const dpName = fields.find((t) => t.tag === 0xa0);
     const full = dpName === undefined ? undefined : children(der, dpName).find((t) => t.tag === 0xa0);
     if (full === undefined) continue;
-    for (const g of children(der, full)) if (g.tag === URI_TAG) push(out.crlUrls, uri(der, g));
+    // reasons ([1]): the CRL there lists only those reasons (RFC 5280 6.3.3 (d)).
+    const list = fields.some((t) => t.tag === 0x81) ? out.reasonCrlUrls : out.crlUrls;
+    for (const g of children(der, full)) if (g.tag === URI_TAG) push(list, uri(der, g));
   }
 }
 

@@ -225,7 +225,8 @@ export class Revocation {
       out.push({ code: 'STAPLE_INVALID', severity: 'warning', message: `the server staples an OCSP response for ${who} that cannot be used: ${why}` });
     }
     const failures: string[] = [];
-    for (const url of httpOnly(fields.crlUrls)) {
+    const complete = httpOnly(fields.crlUrls);
+    for (const url of [...complete, ...httpOnly(fields.reasonCrlUrls)]) {
       let crl: FetchedCrl;
       try {
         crl = await budget.fetch(this.crls, url, () => fetchCrl(this.http, url, this.now(), r.signal));
@@ -237,6 +238,12 @@ export class Revocation {
       if (s.kind === 'revoked') {
         out.push({ code: 'REVOKED', severity: 'critical', message: `${s.finding.message} (${clip(url)})` });
         return out;
+      }
+      // A CRL of a distribution point limited to some reasons can revoke, but its silence says
+      // nothing about the other reasons (RFC 5280 6.3.3 (d), (k)).
+      if (s.kind === 'good' && !complete.includes(url)) {
+        failures.push(`the CRL at ${clip(url)} covers only some revocation reasons (its distribution point's reasons field) and does not list ${who}`);
+        continue;
       }
       if (s.kind === 'good') return out;
       failures.push(s.kind === 'unknown' ? `the CRL at ${clip(url)}: ${s.finding.message}` : `the CRL at ${clip(url)} is not from the issuer of ${who} or does not cover it`);

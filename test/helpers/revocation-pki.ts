@@ -27,7 +27,7 @@ export interface Made {
   serialHex: string;
 }
 
-async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: string; ocsp?: boolean; ocspPath?: string; crlPath?: string; sans?: string[] }): Promise<Made> {
+async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: string; ocsp?: boolean; ocspPath?: string; crlPath?: string; crlReasons?: boolean; sans?: string[] }): Promise<Made> {
   const keys = (await webcrypto.subtle.generateKey(alg, true, ['sign', 'verify'])) as CryptoKeyPair;
   const subject = `CN=${o.name},O=certwatch revocation tests`;
   const exts: x509.Extension[] = [
@@ -39,7 +39,15 @@ async function make(o: { name: string; issuer: Made | null; ca: boolean; base?: 
   if (!o.ca) exts.push(new x509.ExtendedKeyUsageExtension(['1.3.6.1.5.5.7.3.1']), new x509.SubjectAlternativeNameExtension((o.sans ?? [o.name, 'revoke.test']).map((v) => ({ type: 'dns' as const, value: v }))));
   if (o.base !== undefined && o.issuer !== null) {
     exts.push(new x509.AuthorityInfoAccessExtension({ caIssuers: [`${o.base}/issuer/${o.issuer.serialHex}`], ...(o.ocsp === false ? {} : { ocsp: [`${o.base}${o.ocspPath ?? '/ocsp'}`] }) }));
-    if (o.crlPath !== undefined) exts.push(new x509.CRLDistributionPointsExtension([`${o.base}${o.crlPath}`]));
+    if (o.crlPath !== undefined && o.crlReasons === true) {
+      // A distribution point for keyCompromise only: reasons [1] ReasonFlags, bit 1 (RFC 5280 4.2.1.13).
+      const t = (tag: number, ...parts: Buffer[]): Buffer => {
+        const body = Buffer.concat(parts);
+        return Buffer.concat([Buffer.from([tag, body.length]), body]);
+      };
+      const dp = t(0x30, t(0x30, t(0xa0, t(0xa0, t(0x86, Buffer.from(`${o.base}${o.crlPath}`, 'latin1')))), t(0x81, Buffer.from([0x06, 0x40]))));
+      exts.push(new x509.Extension('2.5.29.31', false, new Uint8Array(dp)));
+    } else if (o.crlPath !== undefined) exts.push(new x509.CRLDistributionPointsExtension([`${o.base}${o.crlPath}`]));
   }
   const serialHex = (serial++).toString(16);
   const cert = await x509.X509CertificateGenerator.create({
@@ -68,6 +76,8 @@ export interface RevocationPki {
   /** Leaves with a CRL distribution point (`/crl`) and no OCSP URL; `crlRevoked` is listed by `crl()`s callers. */
   crlGood: Made;
   crlRevoked: Made;
+  /** A leaf with no OCSP URL whose one CRL distribution point (`/crl`) is for keyCompromise only (a reasons field). */
+  crlPartial: Made;
   /** A revoked leaf whose OCSP URL (`/ocsplong/...`) is so long that a GET request would exceed 255 bytes (RFC 5019 section 5). */
   longOcsp: Made;
   /** Method and content type of each request `/ocsplong` received. */
@@ -112,6 +122,7 @@ export async function revocationPki(): Promise<RevocationPki> {
   const crlGood = await make({ name: 'crl-good.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
   const crlRevoked = await make({ name: 'crl-revoked.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl' });
   const longOcsp = await make({ name: 'long-ocsp.revoke.test', issuer: inter, ca: false, base, ocspPath: `/ocsplong/${'a'.repeat(160)}` });
+  const crlPartial = await make({ name: 'crl-partial.revoke.test', issuer: inter, ca: false, base, ocsp: false, crlPath: '/crl', crlReasons: true });
   const crlBody: { current: Buffer | null } = { current: null };
   routes.set('/crl', (_req, res) => {
     if (crlBody.current === null) res.writeHead(404).end();
@@ -196,6 +207,7 @@ export async function revocationPki(): Promise<RevocationPki> {
     wrongAia,
     crlGood,
     crlRevoked,
+    crlPartial,
     longOcsp,
     longOcspRequests,
     crlBody,

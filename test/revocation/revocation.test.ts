@@ -152,6 +152,21 @@ test('order: a fresh CRL covering the certificate answers, and the responder is 
   }
 });
 
+test('crl: a distribution point limited to some reasons answers REVOKED when its CRL lists the certificate, never good when it does not (RFC 5280 6.3.3 (d))', async () => {
+  pki.crlBody.current = await pki.crl([], 3_600_000);
+  try {
+    const j = await service().judge({ judge: input([pki.crlPartial.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    const p = j.problems.find((x) => x.code === 'REVOCATION_UNKNOWN');
+    assert.match(p?.message ?? '', /crl-partial\.revoke\.test.*only some revocation reasons/, JSON.stringify(j.problems));
+    assert.equal(p?.severity, 'warning');
+    pki.crlBody.current = await pki.crl([pki.crlPartial], 3_600_000);
+    const k = await service().judge({ judge: input([pki.crlPartial.der, pki.inter.der], 'revoke.test'), trust, staple: null });
+    assert.match(k.problems.find((x) => x.code === 'REVOKED')?.message ?? '', /crl-partial\.revoke\.test.*keyCompromise.*\/crl\)/, JSON.stringify(k.problems));
+  } finally {
+    pki.crlBody.current = null;
+  }
+});
+
 for (const [name, handler, code] of [
   ['oversized', (_q: unknown, res: import('node:http').ServerResponse) => res.writeHead(200).end(Buffer.alloc(9 * 1024 * 1024)), /TOO_LARGE/],
   ['slow', () => {}, /TIMEOUT/],
