@@ -43,5 +43,5 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 STOPSIGNAL SIGTERM
 # --optimize-for-size: V8's memory-constrained heap sizing. By default V8 on Node 24 lets the
 # young generation grow to 128 MB and the old one to about 4x the live heap under a probe
-# run's allocation rate; a 100,000-target run peaked above 400 MB that way (README, Scale).
+# run's allocation rate; a 100,000-target run peaked above 400 MB that way (README, "Scheduled runs").
 CMD ["node", "--optimize-for-size", "bin/certwatch.js", "bot"]

@@ -86,7 +86,7 @@ const dnsServer = z.string().refine(
 
 /**
  * Every environment variable certwatch reads. `.env.example` documents each key
- * (test/config/env-example.test.ts keeps the two in agreement).
+ * (test/config/config.test.ts keeps the two in agreement).
  */
 export const envSchema = z.object({
   DATA_DIR: opt(z.string()),

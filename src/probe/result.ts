@@ -29,7 +29,7 @@ export interface Note {
   message: string;
 }
 
-/** One probed address: the JSON object `certwatch check --json` prints (README "JSON output"). */
+/** One probed address: the JSON object `certwatch check --json` prints (docs/cli.md "JSON (`--json`)"). */
 export interface ProbeResult {
   target: Target;
   address: string | null;
