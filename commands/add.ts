@@ -15,7 +15,7 @@ import { parseTarget } from '../src/probe/target.ts';
 
 export default defineCommand({
   name: 'add',
-  usage: 'add <target> [label] [--protocol p] [--mode implicit|starttls] [--servername name] [--thresholds 30,14,7] | add mail <domain> [label]',
+  usage: 'add <target> [label] [--protocol p] [--mode implicit|starttls] [--servername name] [--thresholds 30,14,7] | add mail <domain> [label] [--thresholds 30,14,7]',
   summary: 'Watch an endpoint in this channel and check it now',
   details: [
     'Targets: host, host:port, [ipv6]:port or scheme://host[:port]; the port picks the protocol (587 → SMTP STARTTLS, 993 → IMAPS, other ports → TLS).',

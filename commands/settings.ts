@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { noOptions, thresholdList } from '../src/commands/schemas.ts';
 import { defineCommand } from '../src/commands/types.ts';
 import type { ChannelSettings } from '../src/core/services.ts';
-
-const MAX_FAIL_AFTER = 20;
+import { MAX_FAIL_AFTER } from '../src/store/schema.ts';
 
 type Change =
   | { kind: 'show' }

@@ -7,6 +7,7 @@ import { parseEnv } from 'node:util';
 import cron from 'node-cron';
 import { z } from 'zod';
 import { parseServer } from './dns/system.ts';
+import { MAX_FAIL_AFTER } from './store/schema.ts';
 
 /** Raw environment as a plain record (tests pass their own). */
 export type Env = Record<string, string | undefined>;
@@ -103,7 +104,7 @@ export const envSchema = z.object({
   WARN_DAYS: opt(int(0, 3650)),
   CRIT_DAYS: opt(int(0, 3650)),
   ALERT_THRESHOLDS: opt(days),
-  FAIL_AFTER: opt(int(1, 100)),
+  FAIL_AFTER: opt(int(1, MAX_FAIL_AFTER)),
   HTTP_PORT: opt(int(0, 65535)),
   HTTP_HOST: opt(listenHost),
   LOG_LEVEL: opt(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])),

@@ -96,7 +96,9 @@ const latestFields = { targetId: z.string(), checkedAt: iso, status, results: z.
 export const latestResultsSchema: z.ZodType<LatestResults> = z.object(latestFields);
 export const storedLatestSchema = z.object({ v, ...latestFields });
 
-const settingsFields = { thresholds: thresholds.min(0), failAfter: z.number().int().min(1).max(100), digest: z.boolean() };
+/** Most consecutive failed checks before a problem is posted: FAIL_AFTER and `settings failafter` alike. */
+export const MAX_FAIL_AFTER = 100;
+const settingsFields = { thresholds: thresholds.min(0), failAfter: z.number().int().min(1).max(MAX_FAIL_AFTER), digest: z.boolean() };
 export const channelSettingsSchema: z.ZodType<ChannelSettings> = z.object(settingsFields);
 export const storedSettingsSchema = z.object({ v, ...settingsFields });
 

@@ -27,8 +27,9 @@ test('settings: rejects invalid values and leaves the settings unchanged', async
     ['settings thresholds 30,abc', /whole numbers of days/],
     ['settings thresholds 1000', /whole numbers of days/],
     ['settings thresholds 1,2,3,4,5,6,7,8,9,10,11', /1 to 10/],
-    ['settings failafter 0', /from 1 to 20/],
-    ['settings failafter many', /from 1 to 20/],
+    ['settings failafter 0', /from 1 to 100/],
+    ['settings failafter 101', /from 1 to 100/],
+    ['settings failafter many', /from 1 to 100/],
     ['settings digest maybe', /digest is on or off/],
     ['settings colour blue', /unknown setting "colour"/],
   ];
