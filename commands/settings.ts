@@ -1,6 +1,7 @@
 // settings: show or change this channel's alert settings.
 //   settings · settings thresholds 30,14,7 · settings failafter 3 · settings digest on|off
 import { z } from 'zod';
+import { channelLockKey } from '../src/commands/channel-lock.ts';
 import { noOptions, thresholdList } from '../src/commands/schemas.ts';
 import { defineCommand } from '../src/commands/types.ts';
 import type { ChannelSettings } from '../src/core/services.ts';
@@ -51,16 +52,20 @@ export default defineCommand({
   ],
   args: z.object({ positional: change, options: noOptions }).transform(({ positional }) => positional),
   async run({ args, channel, services, respond }) {
-    const current = await services.repo.getChannelSettings(channel);
     if (args.kind === 'show') {
-      await respond(settingsReply('Settings for this channel', current));
+      await respond(settingsReply('Settings for this channel', await services.repo.getChannelSettings(channel)));
       return;
     }
-    const next: ChannelSettings = { ...current };
-    if (args.kind === 'thresholds') next.thresholds = args.value;
-    else if (args.kind === 'failafter') next.failAfter = args.value;
-    else next.digest = args.value;
-    await services.repo.setChannelSettings(channel, next);
+    // One record holds every setting: two changes read-modify-writing it at once would keep
+    // only the later write, though both were answered "saved". The channel lock serializes them.
+    const next = await services.channelLock.run(channelLockKey(channel), async () => {
+      const changed: ChannelSettings = { ...(await services.repo.getChannelSettings(channel)) };
+      if (args.kind === 'thresholds') changed.thresholds = args.value;
+      else if (args.kind === 'failafter') changed.failAfter = args.value;
+      else changed.digest = args.value;
+      await services.repo.setChannelSettings(channel, changed);
+      return changed;
+    });
     await respond(settingsReply('Settings saved', next));
   },
 });

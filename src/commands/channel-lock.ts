@@ -4,10 +4,11 @@
 // replicas sharing a store can still overshoot the limit by up to one add each at a time.
 // mute, unmute and remove take the same lock (lockedChange): each reads a record and writes it
 // back or deletes it, and overlapping they lost a mute or brought a removed target back.
+// settings takes it too: every setting of a channel lives in one record.
 import type { ChannelRef, Reply, Respond } from '../chat/types.ts';
 import type { KeyedLock, Services } from '../core/services.ts';
 
-/** The lock key of a channel, shared by add (targets and mail domains), mute, unmute and remove. */
+/** The lock key of a channel, shared by add (targets and mail domains), mute, unmute, remove and settings. */
 export function channelLockKey(channel: ChannelRef): string {
   return `${channel.platform}:${channel.channelId}`;
 }

@@ -41,3 +41,11 @@ test('settings: rejects invalid values and leaves the settings unchanged', async
   }
   assert.deepEqual(await h.repo.getChannelSettings(CHANNEL), { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: false });
 });
+
+test('settings: two changes of one channel at once both stay saved, as both replies said', async () => {
+  const h = harness();
+  const [a, b] = await Promise.all([h.one('settings failafter 3'), h.one('settings digest on')]);
+  assert.equal(a.title, 'Settings saved');
+  assert.equal(b.title, 'Settings saved');
+  assert.deepEqual(await h.repo.getChannelSettings(CHANNEL), { thresholds: [30, 14, 7, 3, 1], failAfter: 3, digest: true });
+});
