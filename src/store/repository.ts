@@ -161,7 +161,8 @@ export class KeyvRepository implements TargetRepository {
   }
 
   /**
-   * A bucket of a channel index could not be read (reported already): its ids are recovered
+   * A bucket of a channel index could not be read (reported already), or was rewritten while
+   * unreadable (segments.ts, "Damage"): its ids are recovered
    * from the all-targets index by the records' own channel and written back to this replica's
    * segment, so one garbage bucket does not hide the channel's targets from /list and /check.
    */
@@ -176,6 +177,8 @@ export class KeyvRepository implements TargetRepository {
     const key = channelKey(channel);
     const found = candidates.filter((_, i) => records[i] !== undefined && channelKey(records[i]!.channel) === key);
     if (found.length > 0) await this.index.add(name, ...found);
+    // Every id the damaged buckets hid is back: reads need not rebuild again.
+    await this.index.repaired(name);
     return [...known, ...found];
   }
 

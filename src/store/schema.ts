@@ -171,7 +171,13 @@ export type OutboxEntry = z.infer<typeof outboxEntrySchema>;
 
 /** One bucket of an index segment: ids written by one replica and their insertion sequence (see src/store/segments.ts). */
 export const storedSegmentSchema = z
-  .object({ v, ids: z.array(z.string()), seq: z.array(z.number()) })
+  .object({
+    v,
+    ids: z.array(z.string()),
+    seq: z.array(z.number()),
+    /** The bucket was unreadable when it was last rewritten: the ids it held are missing until a reader rebuilds them. */
+    lost: z.literal(true).optional(),
+  })
   .refine((b) => b.ids.length === b.seq.length, { message: 'ids and seq differ in length', path: ['seq'] });
 export type StoredSegment = z.infer<typeof storedSegmentSchema>;
 /** The list of replicas that own index segments. */

@@ -28,6 +28,13 @@
 // replicas starting together could stay invisible to each other until a restart.)
 // Removals delete the entity record (the source of truth); ids left in another replica's
 // segment point at nothing and are skipped; each replica prunes such ids from its own segments.
+//
+// Damage: a bucket that cannot be read (not JSON, fails its schema) is reported and its ids are
+// missing from reads, which say so (readChecked), so a caller that can recover them (the
+// channel indexes, from the all-targets index) does. A write to such a bucket cannot keep what
+// it held: the rewritten bucket carries `lost`, and reads keep saying "damaged" until the caller
+// has recovered the ids and called repaired(). (Before, the next add of an id in that bucket
+// overwrote it silently and its other ids were gone for good.)
 import type { TypedKv } from './kv.ts';
 import { SCHEMA_VERSION, storedReplicasSchema, storedSegmentSchema, type StoredSegment } from './schema.ts';
 
@@ -49,10 +56,10 @@ export function bucketOf(id: string): number {
   return (h >>> 0) % BUCKETS;
 }
 
-/** One queued add or remove, settled once its buckets are written. */
+/** One queued add, remove or repaired() mark, settled once its buckets are written. */
 interface Op {
   name: string;
-  add: boolean;
+  kind: 'add' | 'remove' | 'repaired';
   ids: readonly string[];
   resolve: () => void;
   reject: (err: unknown) => void;
@@ -80,12 +87,20 @@ export class SegmentIndex {
 
   /** Adds ids to this replica's segment of `name`. */
   add(name: string, ...ids: string[]): Promise<void> {
-    return this.submit(name, true, ids);
+    return this.submit(name, 'add', ids);
   }
 
   /** Removes ids from this replica's own segment of `name` (others' segments are not touched). */
   remove(name: string, ...ids: string[]): Promise<void> {
-    return this.submit(name, false, ids);
+    return this.submit(name, 'remove', ids);
+  }
+
+  /**
+   * The caller has recovered (and added again) every id of `name` that damaged buckets hid:
+   * this replica's buckets of `name` lose their `lost` mark. Queued like adds, so it follows them.
+   */
+  repaired(name: string): Promise<void> {
+    return this.submit(name, 'repaired', allBuckets(name, this.replicaId));
   }
 
   /** Union of every replica's segment of `name`, without duplicates, oldest first. */
@@ -113,13 +128,13 @@ export class SegmentIndex {
     const entries: [id: string, seq: number][] = [];
     for (const b of buckets) if (b !== undefined) b.ids.forEach((id, i) => entries.push([id, b.seq[i]!]));
     entries.sort((x, y) => x[1] - y[1]);
-    return { ids: [...new Set(entries.map(([id]) => id))], damaged: unreadable.length > 0 };
+    return { ids: [...new Set(entries.map(([id]) => id))], damaged: unreadable.length > 0 || buckets.some((b) => b?.lost === true) };
   }
 
-  private submit(name: string, add: boolean, ids: readonly string[]): Promise<void> {
+  private submit(name: string, kind: Op['kind'], ids: readonly string[]): Promise<void> {
     if (ids.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.queue.push({ name, add, ids: [...ids], resolve, reject });
+      this.queue.push({ name, kind, ids: [...ids], resolve, reject });
       if (!this.draining) void this.drain();
     });
   }
@@ -143,19 +158,21 @@ export class SegmentIndex {
     const failed = new Map<Op, unknown>();
     try {
       const work = this.plan(batch);
-      if (batch.some((op) => op.add)) await this.register();
+      if (batch.some((op) => op.kind === 'add')) await this.register();
       const keys = [...work.keys()];
       // The first write of an index in this process also reads its other buckets, to continue
       // the sequence past what an earlier process (same replica id) stored there.
       const fresh = [...new Set(batch.map((op) => op.name))].filter((n) => !this.seeded.has(n));
       const extra = fresh.flatMap((n) => allBuckets(n, this.replicaId)).filter((k) => !work.has(k));
-      const stored = await this.kv.getMany([...keys, ...extra], storedSegmentSchema);
+      const unreadableKeys: string[] = [];
+      const stored = await this.kv.getMany([...keys, ...extra], storedSegmentSchema, unreadableKeys);
+      const unreadable = new Set(unreadableKeys);
       for (const b of stored) for (const seq of b?.seq ?? []) if (seq > this.lastSeq) this.lastSeq = seq;
       for (const n of fresh) this.seeded.add(n);
       await Promise.all(
         keys.map(async (key, k) => {
           const { ops, steps } = work.get(key)!;
-          const next = this.update(stored[k], steps);
+          const next = this.update(stored[k], steps, unreadable.has(key));
           if (next === undefined) return;
           try {
             await this.kv.set(key, next);
@@ -176,33 +193,43 @@ export class SegmentIndex {
   }
 
   /** The batch grouped by bucket key: the operations touching it and their steps in order. */
-  private plan(batch: readonly Op[]): Map<string, { ops: Set<Op>; steps: [add: boolean, id: string][] }> {
-    const work = new Map<string, { ops: Set<Op>; steps: [boolean, string][] }>();
+  private plan(batch: readonly Op[]): Map<string, { ops: Set<Op>; steps: Step[] }> {
+    const work = new Map<string, { ops: Set<Op>; steps: Step[] }>();
     for (const op of batch) {
       for (const id of op.ids) {
-        const key = bucketKey(op.name, this.replicaId, bucketOf(id));
+        // A repaired() op lists bucket keys, the others ids.
+        const key = op.kind === 'repaired' ? id : bucketKey(op.name, this.replicaId, bucketOf(id));
         let w = work.get(key);
         if (w === undefined) work.set(key, (w = { ops: new Set(), steps: [] }));
         w.ops.add(op);
-        w.steps.push([op.add, id]);
+        w.steps.push([op.kind, id]);
       }
     }
     return work;
   }
 
-  /** A bucket after the steps, in order; undefined when they change nothing. */
-  private update(stored: StoredSegment | undefined, steps: readonly [boolean, string][]): StoredSegment | undefined {
+  /**
+   * A bucket after the steps, in order; undefined when they change nothing. An unreadable
+   * bucket that must be rewritten is marked `lost` (see "Damage" above).
+   */
+  private update(stored: StoredSegment | undefined, steps: readonly Step[], unreadable: boolean): StoredSegment | undefined {
     const entries = new Map<string, number>();
     stored?.ids.forEach((id, i) => entries.set(id, stored.seq[i]!));
+    let lost = unreadable || stored?.lost === true;
     let changed = false;
-    for (const [add, id] of steps) {
-      if (add && !entries.has(id)) {
+    for (const [kind, id] of steps) {
+      if (kind === 'repaired') {
+        // The caller re-added every id it could recover, so what a damaged bucket held is either
+        // back or gone: an unreadable bucket is rewritten (readable, so no longer reported).
+        if (lost) changed = true;
+        lost = false;
+      } else if (kind === 'add' && !entries.has(id)) {
         entries.set(id, this.nextSeq());
         changed = true;
-      } else if (!add && entries.delete(id)) changed = true;
+      } else if (kind === 'remove' && entries.delete(id)) changed = true;
     }
     if (!changed) return undefined;
-    return { v: SCHEMA_VERSION, ids: [...entries.keys()], seq: [...entries.values()] };
+    return { v: SCHEMA_VERSION, ids: [...entries.keys()], seq: [...entries.values()], ...(lost ? { lost: true as const } : {}) };
   }
 
   private nextSeq(): number {
@@ -239,6 +266,9 @@ export class SegmentIndex {
     }
   }
 }
+
+/** One change to a bucket: an id added or removed, or the repaired() mark (id: the bucket key). */
+type Step = [kind: Op['kind'], id: string];
 
 function bucketKey(name: string, replicaId: string, bucket: number): string {
   return `ix:${name}:${replicaId}:${bucket}`;

@@ -99,6 +99,23 @@ for (const [name, url] of backends) {
       await store.close();
     });
 
+    test(`${name}: an add into an unreadable channel index bucket does not hide the targets that bucket held`, async () => {
+      const { store, invalid } = await open();
+      const ids = ['gggg01', 'gggg02', 'gggg03'];
+      for (const id of ids) await store.repo.addTarget(record(id, `${id}.example.com`, chanA));
+      const { bucketOf } = await import('../../src/store/segments.ts');
+      const bucket = bucketOf('gggg02');
+      await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set(`certwatch:ix:chan:telegram:-100123:r1:${bucket}`, 'garbage');
+      // A new target whose id falls in the same bucket, added before anyone lists the channel.
+      let n = 0;
+      while (bucketOf(`gg${String(n).padStart(4, '0')}`) !== bucket) n++;
+      const late = `gg${String(n).padStart(4, '0')}`;
+      await store.repo.addTarget(record(late, 'late.example.com', chanA));
+      assert.match(invalid.join('\n'), new RegExp(`ix:chan:telegram:-100123:r1:${bucket} not valid JSON`));
+      assert.deepEqual((await store.repo.listTargets(chanA)).map((r) => r.id), [...ids, late].sort());
+      await store.close();
+    });
+
     test(`${name}: settings default per channel until set, latest and alert state round-trip`, async () => {
       const { store } = await open();
       const { repo } = store;

@@ -29,9 +29,9 @@ class RecordingKv extends TypedKv {
     return super.get(key, schema);
   }
 
-  override async getMany<S extends z.ZodType>(keys: readonly string[], schema: S): Promise<(z.infer<S> | undefined)[]> {
+  override async getMany<S extends z.ZodType>(keys: readonly string[], schema: S, unreadable?: string[]): Promise<(z.infer<S> | undefined)[]> {
     this.getManys.push([...keys]);
-    return super.getMany(keys, schema);
+    return super.getMany(keys, schema, unreadable);
   }
 
   override async set(key: string, value: unknown, ttlMs?: number): Promise<void> {
@@ -294,6 +294,28 @@ for (const [name, url] of backends) {
       assert.equal(read.includes('v0007'), false);
       assert.equal(read.length, 200 - ids('v', 200).filter((id) => bucketOf(id) === broken).length);
       assert.deepEqual(kv.reported, [`ix:targets:r1:${broken} seq: ids and seq differ in length`]);
+      await close();
+    });
+
+    test(`${name}: a write into an unreadable bucket keeps the index marked damaged until repaired()`, async () => {
+      const { keyv, kv, close } = await open();
+      const ix = new SegmentIndex(kv, 'r1');
+      const all = ids('w', 200);
+      await ix.add('chan:x', ...all);
+      const broken = bucketOf('w0007');
+      await keyv.set(`ix:chan:x:r1:${broken}`, { v: 2, ids: ['w0007'], seq: [1] });
+      assert.equal((await ix.readChecked('chan:x')).damaged, true);
+      const late = ids('z', 400).find((id) => bucketOf(id) === broken)!;
+      await ix.add('chan:x', late);
+      const after = await ix.readChecked('chan:x');
+      assert.equal(after.damaged, true, 'the ids the overwritten bucket held are still missing');
+      assert.ok(after.ids.includes(late));
+      assert.equal(after.ids.includes('w0007'), false);
+      await ix.add('chan:x', ...all.filter((id) => bucketOf(id) === broken));
+      await ix.repaired('chan:x');
+      const healed = await ix.readChecked('chan:x');
+      assert.equal(healed.damaged, false);
+      assert.equal(healed.ids.length, 201);
       await close();
     });
   });
