@@ -146,6 +146,8 @@ export class MailWatch {
       this.o.onEnqueued?.();
     }
     await this.o.repo.putState(outcome.state);
+    // Removed while this was recording (after the re-read above): take the late write back.
+    if (await this.o.repo.dropStateIfRemoved(current.id)) return undefined;
     return outcome.state;
   }
 }

@@ -101,6 +101,8 @@ export class Monitor implements CheckService {
       this.o.onEnqueued?.();
     }
     await this.o.repo.putAlertState(outcome.state);
+    // Removed while this was recording (after the re-read above): take the late writes back.
+    if (await this.o.repo.dropIfRemoved(current.id)) return latest;
     this.o.onChecked?.(current, latest);
     return latest;
   }

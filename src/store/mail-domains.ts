@@ -169,6 +169,17 @@ export class MailDomainRepository {
     return existed || record !== undefined;
   }
 
+  /**
+   * After a late putState (a check recording while the domain was removed): when the record is
+   * gone, deletes the state again; true when it did. remove() deletes the record first, so
+   * whichever runs last leaves nothing behind. An unreadable record counts as there.
+   */
+  async dropStateIfRemoved(id: string): Promise<boolean> {
+    if ((await this.kv.peek(`md:${id}`)).present) return false;
+    await this.kv.delete(`mds:${id}`);
+    return true;
+  }
+
   /** One channel's domains (threads share their channel's), or all; sorted by domain. */
   async list(channel?: ChannelRef): Promise<MailDomainRecord[]> {
     const name = channel === undefined ? 'mdomains' : `mchan:${channelKey(channel)}`;

@@ -81,6 +81,18 @@ export class KeyvRepository implements TargetRepository {
     return existed || record !== undefined;
   }
 
+  /**
+   * After a late write of a target's latest result or alert state (a check that was recording
+   * while the target was removed): when the record is gone, deletes them again so nothing of a
+   * removed target stays stored; true when it did. removeTarget deletes the record before them,
+   * so whichever of the two runs last leaves nothing behind. An unreadable record counts as there.
+   */
+  async dropIfRemoved(id: string): Promise<boolean> {
+    if ((await this.kv.peek(`t:${id}`)).present) return false;
+    await Promise.all([this.kv.delete(`l:${id}`), this.kv.delete(`a:${id}`)]);
+    return true;
+  }
+
   /** Targets of one channel (any thread in it), or every target; sorted by id for stable output. */
   async listTargets(channel?: ChannelRef): Promise<TargetRecord[]> {
     const name = channel === undefined ? 'targets' : `chan:${channelKey(channel)}`;

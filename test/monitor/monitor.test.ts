@@ -105,6 +105,22 @@ test('monitor: a target removed while it was probed is not recorded', async () =
   assert.equal(await store.repo.getAlertState('abc126'), undefined);
 });
 
+test('monitor: a target removed while its result is being recorded leaves no result or alert state behind', async () => {
+  const { store, monitor } = await setup(async () => [certResult(r, 50)]);
+  const r = record('abc128', 'a.example.com');
+  await store.repo.addTarget(r);
+  // The removal lands after the monitor's re-read of the target, before its last write.
+  const settings = store.repo.getChannelSettings.bind(store.repo);
+  store.repo.getChannelSettings = async (channel) => {
+    await store.repo.removeTarget('abc128');
+    return settings(channel);
+  };
+  await monitor.checkStored(r);
+  assert.equal(await store.repo.getTarget('abc128'), undefined);
+  assert.equal(await store.repo.getLatest('abc128'), undefined, 'the removed target has no latest result');
+  assert.equal(await store.repo.getAlertState('abc128'), undefined, 'the removed target has no alert state');
+});
+
 test('monitor: probes carry the deadline, the address policy and PROBE_IP_FAMILY', async () => {
   const seen: ProbeOptions[] = [];
   const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: () => {} });
