@@ -86,11 +86,14 @@ function popcount(x: number): number {
   return n;
 }
 
-/** An IP address text as the bytes a SAN holds, or null. */
+/**
+ * An IP address text as the bytes a SAN holds, or null. An IPv6 address with a zone index
+ * ("fe80::1%eth0", which isIP accepts) is null: a SAN holds no zone, and the URL parser throws on it.
+ */
 export function ipBytes(text: string): Uint8Array | null {
   const kind = isIP(text);
   if (kind === 4) return Uint8Array.from(text.split('.').map(Number));
-  if (kind !== 6) return null;
+  if (kind !== 6 || text.includes('%')) return null;
   // Let the URL parser expand "::" and embedded IPv4 into 8 groups.
   const host = new URL(`http://[${text}]/`).hostname.slice(1, -1);
   const [head = '', tail] = host.split('::');

@@ -1,4 +1,5 @@
 // Matching the name a client asked for against the leaf's subjectAltName (RFC 9525, CABF 7.1.2.7.12).
+import { isIP } from 'node:net';
 import type { GeneralName } from './general-names.ts';
 import { ipBytes } from './general-names.ts';
 import { isPublicSuffix } from './public-suffix.ts';
@@ -41,9 +42,18 @@ export function publicSuffixWildcard(names: readonly GeneralName[], expected: st
   return null;
 }
 
-/** Whether `san` names `expected` (a DNS name or an IP address text). */
+/** Whether an IPv6 address text carries a zone index ("fe80::1%eth0"). */
+export function hasZoneIndex(expected: string): boolean {
+  return isIP(expected) === 6 && expected.includes('%');
+}
+
+/**
+ * Whether `san` names `expected` (a DNS name or an IP address text). An IPv6 address with a
+ * zone index matches nothing: Go's VerifyHostname cannot parse it as an address and OpenSSL's
+ * X509_VERIFY_PARAM_set1_ip_asc refuses it, so clients that check the name refuse the server.
+ */
 export function matchesSan(names: readonly GeneralName[], expected: string): boolean {
-  if (expected === '') return false;
+  if (expected === '' || hasZoneIndex(expected)) return false;
   const ip = ipBytes(expected);
   if (ip !== null) return names.some((n) => n.type === 'ip' && Buffer.compare(n.value, ip) === 0);
   const want = expected.toLowerCase().replace(/\.$/, '');

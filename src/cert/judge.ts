@@ -1,5 +1,5 @@
 import { isWeakHash, keyWeakness } from './algorithms.ts';
-import { matchesSan, publicSuffixWildcard } from './hostname.ts';
+import { hasZoneIndex, matchesSan, publicSuffixWildcard } from './hostname.ts';
 import type { Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
 import { MAX_CANDIDATES, MAX_INTERMEDIATES, searchPaths } from './path-builder.ts';
@@ -130,6 +130,9 @@ function leafValidity(leaf: Cert, input: JudgeInput, add: Add): void {
  */
 function mismatchMessage(leaf: Cert, name: string): string {
   const sans = leaf.sanList;
+  if (hasZoneIndex(name)) {
+    return `certificate is not valid for ${name}: an IPv6 address with a zone index (after "%") matches no subjectAltName, as Go and OpenSSL refuse it; check the server by a host name it names`;
+  }
   const broad = publicSuffixWildcard(leaf.parsed.san?.names ?? [], name);
   if (broad !== null) {
     return `certificate is not valid for ${name}: its wildcard ${broad} spans a public suffix (Public Suffix List), which clients refuse to match (CABF 3.2.2.6)`;

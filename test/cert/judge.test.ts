@@ -156,6 +156,14 @@ describe('judge', async () => {
     assert.deepEqual(run([v6, inter], trust, { expectedName: '::1' }).certificate.sans, ['::1', '127.0.0.1.example']);
   });
 
+  it('judge: an IPv6 address with a zone index is judged, not thrown on: a mismatch, as Go and OpenSSL refuse it', async () => {
+    const v6 = await makeLeaf(inter, { sans: ['fe80::1'] });
+    assert.equal(run([v6, inter], trust, { expectedName: 'fe80::1' }).hostnameMatch, true);
+    const j = run([v6, inter], trust, { expectedName: 'fe80::1%eth0' });
+    assert.equal(j.hostnameMatch, false);
+    assert.match(problem(j, 'HOSTNAME_MISMATCH').message, /zone index/);
+  });
+
   it('judge: reports SELF_SIGNED, not UNTRUSTED, for a self-signed leaf', async () => {
     const self = await makeLeaf(null);
     const j = run([self], trust);
