@@ -61,7 +61,9 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
   }
   const notes = commonName(leaf, chosen?.anchor ?? null, trust, add);
   if (chosen !== null && trust.isPublic(chosen.anchor)) forbiddenPurposes(chosen.certs, chosen.anchor, trust, add);
-  weakness(sent, add);
+  // Clients rely on the path they chose (the anchor is a name and a key): certificates sent
+  // beside it, such as an old cross-certificate of the root, are never checked by them.
+  weakness(chosen === null ? sent : [leaf, ...chosen.certs.slice(1)], add);
   legacyTls(input.tlsVersion, add);
 
   // The leaf's info is shared by `certificate` and `chain[0]`: a run of 10,000 results
@@ -257,9 +259,12 @@ function forbiddenPurposes(certs: readonly Cert[], anchor: Cert, trust: TrustSto
   });
 }
 
-/** Weak keys anywhere in the sent chain; weak digests except on self-signed roots (their signature is not relied on). */
-function weakness(sent: readonly Cert[], add: Add): void {
-  sent.forEach((c, i) => {
+/**
+ * Weak keys and digests of `certs`, the leaf first: the chosen path below its anchor, or every
+ * certificate sent when no path reaches one. A self-signed root's digest is not relied on.
+ */
+function weakness(certs: readonly Cert[], add: Add): void {
+  certs.forEach((c, i) => {
     const who = i === 0 ? 'server certificate' : `chain certificate "${c.label}"`;
     const { keyType, keyBits } = c.key;
     const weak = keyWeakness(keyType, keyBits);

@@ -247,6 +247,24 @@ describe('judge', async () => {
     assert.equal(j.chain[1]?.signatureAlgorithm, 'sha1WithRSAEncryption');
   });
 
+  it('judge: a sent certificate off the chosen path (a SHA-1 cross-certificate of the root, a stray 1024-bit CA) is neither WEAK_SIGNATURE nor WEAK_KEY', async () => {
+    const rsa = { type: 'rsa', bits: 2048 } as const;
+    const r = await makeCa({ key: rsa });
+    const oldRoot = await makeCa({ key: rsa, name: 'certwatch old root' });
+    const i = await makeCa({ issuer: r, key: rsa });
+    const l = await makeLeaf(i);
+    // Clients stop at the trusted root (its name and key); the cross-certificate's signature is never checked.
+    const cross = await makeCa({ issuer: oldRoot, sameAs: r, hash: 'SHA-1' });
+    const stray = await makeCa({ key: { type: 'rsa', bits: 1024 }, name: 'certwatch stray CA' });
+    const j = run([l, i, cross, stray], TrustStore.fromPem(r.certPem));
+    assert.deepEqual(j.problems, []);
+    assert.equal(j.trusted, true);
+    // On the path, the same SHA-1 signature is still reported.
+    const sha1Inter = await makeCa({ issuer: r, key: rsa, hash: 'SHA-1' });
+    const l2 = await makeLeaf(sha1Inter);
+    assert.deepEqual(codes(run([l2, sha1Inter], TrustStore.fromPem(r.certPem))), ['WEAK_SIGNATURE']);
+  });
+
   it('judge: reports LEGACY_TLS as critical for TLS 1.0 and 1.1 but not 1.2', () => {
     for (const v of ['TLSv1', 'TLSv1.1']) {
       const j = run([leaf, inter], trust, { tlsVersion: v });
