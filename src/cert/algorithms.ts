@@ -7,8 +7,7 @@ interface SignatureAlgorithm {
 }
 
 // OpenSSL's names for the signature algorithms seen on the public internet (RFC 3279,
-// RFC 4055, RFC 5758, RFC 8410). RSASSA-PSS carries its digest in parameters; it is named
-// without one here since PSS was never deployed with SHA-1 or MD5 by public CAs.
+// RFC 4055, RFC 5758, RFC 8410). RSASSA-PSS carries its digest in its parameters (pssDigests).
 const signatureAlgorithms: Record<string, SignatureAlgorithm> = {
   '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', hash: 'MD2' },
   '1.2.840.113549.1.1.3': { name: 'md4WithRSAEncryption', hash: 'MD4' },
@@ -30,10 +29,26 @@ const signatureAlgorithms: Record<string, SignatureAlgorithm> = {
   '1.3.101.113': { name: 'ED448', hash: null },
 };
 
-/** Names and digest of a signature algorithm OID (the OID itself when unknown). */
-export function signatureAlgorithm(oid: string | null): SignatureAlgorithm {
+/** hashAlgorithm OIDs of RSASSA-PSS parameters (RFC 4055 section 2.1). */
+const pssDigests: Record<string, string> = {
+  '1.2.840.113549.2.5': 'MD5',
+  '1.3.14.3.2.26': 'SHA-1',
+  '2.16.840.1.101.3.4.2.4': 'SHA-224',
+  '2.16.840.1.101.3.4.2.1': 'SHA-256',
+  '2.16.840.1.101.3.4.2.2': 'SHA-384',
+  '2.16.840.1.101.3.4.2.3': 'SHA-512',
+};
+
+/**
+ * Names and digest of a signature algorithm OID (the OID itself when unknown). For RSASSA-PSS
+ * the digest is `pssHash`, the OID of its parameters' hashAlgorithm: a PSS signature over SHA-1
+ * is as broken as sha1WithRSAEncryption (Chrome, Firefox and Go accept only SHA-256, -384 and
+ * -512 in PSS; OpenSSL 3 refuses SHA-1 at its default security level).
+ */
+export function signatureAlgorithm(oid: string | null, pssHash: string | null = null): SignatureAlgorithm {
   if (oid === null) return { name: 'unknown', hash: null };
-  return signatureAlgorithms[oid] ?? { name: oid, hash: null };
+  const known = signatureAlgorithms[oid] ?? { name: oid, hash: null };
+  return oid === '1.2.840.113549.1.1.10' && pssHash !== null ? { name: known.name, hash: pssDigests[pssHash] ?? null } : known;
 }
 
 /** Digests with practical collisions (SHAttered 2017 for SHA-1; MD5 since 2004). */

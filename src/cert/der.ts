@@ -118,17 +118,26 @@ export function decodeSmallInt(bytes: Uint8Array): number {
   return v;
 }
 
-/** The dotted OID of Certificate.signatureAlgorithm, or null when the DER is not a certificate. */
-export function signatureAlgorithmOid(der: Uint8Array): string | null {
+/**
+ * The outer signatureAlgorithm of a certificate: its OID and, for RSASSA-PSS, the OID of the
+ * digest in its parameters' hashAlgorithm [0] (RFC 4055 section 3.1: absent means SHA-1).
+ * Null when it cannot be read.
+ */
+export function signatureAlgorithmId(der: Uint8Array): { oid: string; pssHash: string | null } | null {
   try {
     const cert = readTlv(der, 0);
     if (cert.tag !== 0x30) return null;
     const tbs = readTlv(der, cert.start, cert.end);
     const alg = readTlv(der, tbs.end, cert.end);
     if (alg.tag !== 0x30) return null;
-    const oid = readTlv(der, alg.start, alg.end);
-    if (oid.tag !== 0x06) return null;
-    return decodeOid(content(der, oid));
+    const [oidT, params] = children(der, alg);
+    if (oidT?.tag !== 0x06) return null;
+    const oid = decodeOid(content(der, oidT));
+    if (oid !== '1.2.840.113549.1.1.10' || params?.tag !== 0x30) return { oid, pssHash: null };
+    const hashField = children(der, params).find((f) => f.tag === 0xa0);
+    if (hashField === undefined) return { oid, pssHash: '1.3.14.3.2.26' };
+    const [hashOid] = children(der, only(der, hashField.start, hashField.end, 0x30));
+    return { oid, pssHash: hashOid?.tag === 0x06 ? decodeOid(content(der, hashOid)) : null };
   } catch {
     return null;
   }

@@ -1,7 +1,7 @@
 import { X509Certificate, type KeyObject } from 'node:crypto';
 import { isIP } from 'node:net';
 import { describeKey, signatureAlgorithm } from './algorithms.ts';
-import { signatureAlgorithmOid } from './der.ts';
+import { signatureAlgorithmId } from './der.ts';
 import { parseCertificate, type Parsed } from './extensions.ts';
 import { ipText } from './general-names.ts';
 import type { CertificateInfo } from './types.ts';
@@ -97,7 +97,10 @@ export class Cert {
   }
 
   get signature(): ReturnType<typeof signatureAlgorithm> {
-    this.sigMemo ??= signatureAlgorithm(signatureAlgorithmOid(this.der));
+    if (this.sigMemo === undefined) {
+      const id = signatureAlgorithmId(this.der);
+      this.sigMemo = signatureAlgorithm(id?.oid ?? null, id?.pssHash ?? null);
+    }
     return this.sigMemo;
   }
 

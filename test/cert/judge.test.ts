@@ -239,6 +239,17 @@ describe('judge', async () => {
     assert.equal(j.trusted, true);
   });
 
+  it('judge: an RSASSA-PSS signature over SHA-1 (its digest is in the parameters) is WEAK_SIGNATURE; over SHA-256 it is not', async () => {
+    const rsaRoot = await makeCa({ key: { type: 'rsa', bits: 2048 } });
+    const rsaTrust = TrustStore.fromPem(rsaRoot.certPem);
+    const sha256 = await makeLeaf(rsaRoot, { pss: true, hash: 'SHA-256' });
+    assert.deepEqual(run([sha256], rsaTrust).problems, []);
+    const sha1 = await makeLeaf(rsaRoot, { pss: true, hash: 'SHA-1' });
+    const j = run([sha1], rsaTrust);
+    assert.deepEqual(codes(j), ['WEAK_SIGNATURE']);
+    assert.match(problem(j, 'WEAK_SIGNATURE').message, /SHA-1 \(rsassaPss\)/);
+  });
+
   it('judge: a SHA-1 self-signature on a sent root is not WEAK_SIGNATURE', async () => {
     const sha1Root = await makeCa({ key: { type: 'rsa', bits: 2048 }, hash: 'SHA-1' });
     const l = await makeLeaf(sha1Root);

@@ -48,6 +48,8 @@ export interface CertOptions {
   extensions?: x509.Extension[];
   /** Issue a certificate for this CA's name and key instead of a new one (a cross-certificate). */
   sameAs?: Issued;
+  /** Leaves of an RSA issuer: sign with RSASSA-PSS over `hash`, the salt as long as the digest. */
+  pss?: boolean;
 }
 
 /** A name constraint subtree: DNS name, IP address/prefix ("10.0.0.0/8"), e-mail, or directory name (DN text). */
@@ -104,12 +106,14 @@ function signing(key: KeySpec, hash: string): Algorithm | EcdsaParams {
   return key.type === 'rsa' ? ({ name: 'RSASSA-PKCS1-v1_5', hash } as Algorithm) : ({ name: 'ECDSA', hash } as EcdsaParams);
 }
 
-async function importSigner(issuer: Issued, hash: string): Promise<CryptoKey> {
+async function importSigner(issuer: Issued, hash: string, pss = false): Promise<CryptoKey> {
   // The signing key must carry the hash wanted for this certificate (RSA keys bind it at import).
   if (issuer.key.type === 'ec') return issuer.keys.privateKey;
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', issuer.keys.privateKey);
-  return webcrypto.subtle.importKey('pkcs8', pkcs8, { name: 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']) as Promise<CryptoKey>;
+  return webcrypto.subtle.importKey('pkcs8', pkcs8, { name: pss ? 'RSA-PSS' : 'RSASSA-PKCS1-v1_5', hash }, false, ['sign']) as Promise<CryptoKey>;
 }
+
+const digestBytes: Record<string, number> = { 'SHA-1': 20, 'SHA-256': 32, 'SHA-384': 48 };
 
 async function toIssued(cert: x509.X509Certificate, keys: CryptoKeyPair, key: KeySpec): Promise<Issued> {
   const pkcs8 = await webcrypto.subtle.exportKey('pkcs8', keys.privateKey);
@@ -185,8 +189,8 @@ export async function makeLeaf(issuer: Issued | null, o: CertOptions = {}): Prom
     issuer: issuer ? issuer.cert.subject : name,
     ...validity(o),
     publicKey: keys.publicKey,
-    signingKey: await importSigner(issuer ?? ({ keys, key } as Issued), hash),
-    signingAlgorithm: signing(issuer ? issuer.key : key, hash),
+    signingKey: await importSigner(issuer ?? ({ keys, key } as Issued), hash, o.pss === true),
+    signingAlgorithm: o.pss === true ? ({ name: 'RSA-PSS', hash, saltLength: digestBytes[hash] } as RsaPssParams) : signing(issuer ? issuer.key : key, hash),
     extensions,
   });
   return toIssued(cert, keys, key);
