@@ -163,8 +163,10 @@ export class Cert {
     return out;
   }
 
+  /** Whole days left at `now`; 0, not -1, in the fraction of its last second that validAt still counts as valid. */
   daysLeft(now: Date): number {
-    return Math.floor((this.notAfter.getTime() - now.getTime()) / DAY_MS);
+    const days = Math.floor((this.notAfter.getTime() - now.getTime()) / DAY_MS);
+    return days < 0 && this.validAt(now) ? 0 : days;
   }
 
   info(now: Date): CertificateInfo {

@@ -109,6 +109,16 @@ describe('judge', async () => {
     assert.equal(problem(run([longLeaf, shortInter], trust, { critDays: 11 }), 'CHAIN_EXPIRES_SOON').severity, 'critical');
   });
 
+  it('judge: in the last second of validity a certificate expires "today" with 0 days left, not "in -1 days"', async () => {
+    const end = new Date(Math.floor(Date.now() / 1000) * 1000 + 5 * DAY);
+    const last = await makeLeaf(inter, { notAfter: end });
+    const j = run([last, inter], trust, { now: new Date(end.getTime() + 999) });
+    assert.deepEqual(codes(j), ['EXPIRES_SOON']);
+    assert.match(problem(j, 'EXPIRES_SOON').message, /^certificate expires today /);
+    assert.equal(j.certificate.daysLeft, 0);
+    assert.deepEqual(codes(run([last, inter], trust, { now: new Date(end.getTime() + 1000) })), ['EXPIRED']);
+  });
+
   it('judge: an expired intermediate is critical CHAIN_EXPIRED and the chain is not trusted', async () => {
     const deadInter = await makeCa({ issuer: root, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
     const l = await makeLeaf(deadInter, { days: 90 });
