@@ -4,7 +4,7 @@ import type { Cert } from './info.ts';
 import { buildPath, type CertPath } from './path.ts';
 import { MAX_CANDIDATES, MAX_INTERMEDIATES, searchPaths } from './path-builder.ts';
 import { CrlSet } from './revocation.ts';
-import { commonNameFindings, leafRules, pathRules } from './rules.ts';
+import { commonNameFindings, leafRules, pathRules, who } from './rules.ts';
 import type { TrustStore } from './trust.ts';
 import type { Judgement, JudgeInput, JudgeNote, Problem, Severity } from './types.ts';
 
@@ -46,7 +46,7 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
   });
   const chosen = search.valid ?? search.rejected;
   if (search.valid !== null) {
-    expiringIntermediates(search.valid.certs, leaf, input, add);
+    expiringIssuers(search.valid.certs, search.valid.anchor, leaf, input, add);
   } else if (search.rejected !== null) {
     for (const f of search.rejected.findings) add(f.code, 'critical', f.message);
   } else if (search.exhausted) {
@@ -145,13 +145,18 @@ function mismatchMessage(leaf: Cert, name: string): string {
     : `certificate is not valid for ${name} (it names ${shown})`;
 }
 
-/** Intermediates on the chosen path expiring before the leaf (their expiry is CHAIN_EXPIRED, a path rule). */
-function expiringIntermediates(certs: readonly Cert[], leaf: Cert, input: JudgeInput, add: Add): void {
-  for (const c of certs.slice(1)) {
+/**
+ * Intermediates and the anchor of the chosen path expiring before the leaf: their expiry is
+ * CHAIN_EXPIRED (a path rule; OpenSSL and Go check the anchor's dates too), so it is warned of.
+ */
+function expiringIssuers(certs: readonly Cert[], anchor: Cert, leaf: Cert, input: JudgeInput, add: Add): void {
+  const issuers: { c: Cert; role: 'intermediate' | 'root' }[] = certs.slice(1).map((c) => ({ c, role: 'intermediate' }));
+  if (anchor !== leaf) issuers.push({ c: anchor, role: 'root' });
+  for (const { c, role } of issuers) {
     const days = c.daysLeft(input.now);
     if (c.notAfter < leaf.notAfter && days < input.warnDays) {
       const severity = days < input.critDays ? 'critical' : 'warning';
-      add('CHAIN_EXPIRES_SOON', severity, `intermediate certificate "${c.label}" expires in ${plural(days)} (${day(c.notAfter)}), before the server certificate`);
+      add('CHAIN_EXPIRES_SOON', severity, `${who(c, role)} expires in ${plural(days)} (${day(c.notAfter)}), before the server certificate`);
     }
   }
 }

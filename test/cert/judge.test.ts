@@ -119,6 +119,18 @@ describe('judge', async () => {
     assert.deepEqual(codes(run([last, inter], trust, { now: new Date(end.getTime() + 1000) })), ['EXPIRED']);
   });
 
+  it('judge: reports CHAIN_EXPIRES_SOON when the trusted root expires before the leaf (its expiry is CHAIN_EXPIRED)', async () => {
+    const shortRoot = await makeCa({ notAfter: new Date(Date.now() + 10 * DAY + 60_000) });
+    const i = await makeCa({ issuer: shortRoot, days: 365 });
+    const l = await makeLeaf(i, { days: 90 });
+    const shortTrust = TrustStore.fromPem(shortRoot.certPem);
+    const j = run([l, i], shortTrust);
+    assert.deepEqual(codes(j), ['CHAIN_EXPIRES_SOON']);
+    assert.match(problem(j, 'CHAIN_EXPIRES_SOON').message, /trusted root "certwatch test root" expires in 10 days/);
+    assert.equal(j.trusted, true);
+    assert.deepEqual(codes(run([l, i], shortTrust, { now: new Date(Date.now() + 11 * DAY) })), ['CHAIN_EXPIRED']);
+  });
+
   it('judge: an expired intermediate is critical CHAIN_EXPIRED and the chain is not trusted', async () => {
     const deadInter = await makeCa({ issuer: root, notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
     const l = await makeLeaf(deadInter, { days: 90 });
