@@ -97,7 +97,11 @@ export async function discover(domain: string, dns: DnsResolver, signal?: AbortS
       return;
     }
     // RFC 6186 section 4: target "." means the service is decidedly not available.
-    const usable = r.records.filter((s) => s.target !== '' && s.port > 0).sort((a, b) => a.priority - b.priority || b.weight - a.weight);
+    // Ties broken by target and port: resolvers rotate an RRset's order (round robin), and
+    // the cap below must keep the same hosts every run, or a watch announces them coming and going.
+    const usable = r.records
+      .filter((s) => s.target !== '' && s.port > 0)
+      .sort((a, b) => a.priority - b.priority || b.weight - a.weight || a.target.localeCompare(b.target) || a.port - b.port);
     for (const s of usable.slice(0, maxPerService)) {
       out.services.push({ service: label, scheme, host: s.target, port: s.port, priority: s.priority });
     }

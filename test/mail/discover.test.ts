@@ -1,0 +1,28 @@
+// Discovery against a stub resolver: which hosts a domain's DNS yields, run after run.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { discover } from '../../src/mail/discover.ts';
+import type { DnsResolver, DnsResult, RecordData, RecordType, SrvRecord } from '../../src/dns/types.ts';
+
+/** A resolver answering SRV `_imaps._tcp.example.test` with `srv`, everything else NODATA. */
+function resolver(srv: SrvRecord[]): DnsResolver {
+  return {
+    async query<T extends RecordType>(name: string, type: T): Promise<DnsResult<T>> {
+      if (type === 'SRV' && name === '_imaps._tcp.example.test') return { ok: true, name, type, records: srv as RecordData[T][], authenticated: false, ttl: 300 };
+      if (type === 'MX') return { ok: true, name, type, records: [{ preference: 10, exchange: 'mx.example.test' }] as RecordData[T][], authenticated: false, ttl: 300 };
+      return { ok: false, name, type, code: 'NODATA', message: 'no records', authenticated: false, ttl: 300 };
+    },
+  };
+}
+
+describe('mail discovery', () => {
+  it('discover: more SRV targets of equal priority and weight than the cap keep the same ones whatever order the resolver rotates them into', async () => {
+    const records: SrvRecord[] = ['a', 'b', 'c', 'd', 'e', 'f'].map((n) => ({ priority: 0, weight: 0, port: 993, target: `${n}.example.test` }));
+    const kept = async (order: SrvRecord[]): Promise<string[]> => (await discover('example.test', resolver(order))).services.map((s) => s.host).sort();
+    const first = await kept(records);
+    assert.equal(first.length, 4);
+    for (let shift = 1; shift < records.length; shift++) {
+      assert.deepEqual(await kept([...records.slice(shift), ...records.slice(0, shift)]), first, `rotated by ${shift}`);
+    }
+  });
+});
