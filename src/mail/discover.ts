@@ -87,12 +87,17 @@ export async function discover(domain: string, dns: DnsResolver, signal?: AbortS
     findings.push(dnsFinding(mx, `MX of ${domain}`));
   }
 
+  // An NXDOMAIN domain (a lapsed registration, a broken zone push) is a failed MX lookup:
+  // its SRV names are NXDOMAIN only because of it, so their hosts are unknown too, not gone.
+  const domainMissing = !mx.ok && mx.code === 'NXDOMAIN';
   srvs.forEach((r: DnsResult<'SRV'>, i) => {
     const [label, scheme] = srvServices[i]!;
     if (!r.ok) {
       if (!isNegative(r)) {
         out.failed.push(label);
         findings.push(dnsFinding(r, `SRV ${label}.${domain}`));
+      } else if (domainMissing) {
+        out.failed.push(label);
       }
       return;
     }

@@ -26,3 +26,22 @@ describe('mail discovery', () => {
     }
   });
 });
+
+describe('mail discovery: a domain that does not resolve', () => {
+  it('discover: when the domain itself is NXDOMAIN, its SRV services are unknown like its MX hosts, not gone, under one DNS_FAILED', async () => {
+    const nx: DnsResolver = {
+      async query<T extends RecordType>(name: string, type: T): Promise<DnsResult<T>> {
+        return { ok: false, name, type, code: 'NXDOMAIN', message: 'no such name', authenticated: false, ttl: 300 };
+      },
+    };
+    const found = await discover('example.test', nx);
+    assert.deepEqual(found.failed, ['MX', '_submissions._tcp', '_submission._tcp', '_imaps._tcp', '_imap._tcp', '_pop3s._tcp', '_pop3._tcp']);
+    assert.deepEqual(found.findings.map((f) => f.message), ['MX of example.test: NXDOMAIN (no such name)']);
+  });
+
+  it('discover: a domain with MX records and no SRV records has no services and no failed lookup', async () => {
+    const found = await discover('example.test', resolver([]));
+    assert.deepEqual(found.failed, []);
+    assert.deepEqual(found.services, []);
+  });
+});
