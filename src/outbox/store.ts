@@ -75,18 +75,30 @@ export class OutboxStore {
     return added;
   }
 
-  /** Pending entries of this replica, oldest first. */
+  /**
+   * Pending entries of this replica, oldest first. An indexed entry that cannot be read (not
+   * JSON, failing its schema, or written by a newer version) is reported by the store
+   * (`store.invalid_value`) and skipped, but stays indexed, like an unreadable target: dropping
+   * it lost the alert for good, and a newer replica's entry must survive an older one. It is
+   * delivered once it reads again. The worker only polls, so each costs one log line per poll
+   * interval, not a loop.
+   */
   async pending(): Promise<OutboxEntry[]> {
     const keys = await this.index.readOwn(PENDING);
+    const bad: string[] = [];
     const rows = await this.kv.getMany(
       keys.map((k) => `o:${k}`),
       storedOutboxEntrySchema,
+      bad,
     );
+    const unreadable = new Set(bad);
     const out: OutboxEntry[] = [];
     const stale: string[] = [];
     rows.forEach((r, i) => {
-      if (r === undefined || r.state !== 'pending') stale.push(keys[i]!);
-      else out.push(strip(r));
+      const key = keys[i]!;
+      if (r !== undefined && r.state === 'pending') out.push(strip(r));
+      // Gone, or readably delivered or failed: no longer pending.
+      else if (!unreadable.has(`o:${key}`)) stale.push(key);
     });
     if (stale.length > 0) await this.index.remove(PENDING, ...stale);
     // Stable sort: equal timestamps keep index (insertion) order, i.e. decision order.

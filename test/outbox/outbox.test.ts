@@ -31,14 +31,15 @@ class ScriptedSender implements ChannelSender {
 }
 
 async function setup(opts: { maxAttempts?: number; giveUpAfterMs?: number } = {}) {
-  const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: () => {} });
+  const invalid: string[] = [];
+  const store = await openStore({ storeUrl: 'memory://', replicaId: 'r1', defaults: { thresholds: [30], failAfter: 2, digest: false }, onInvalid: (k, why) => invalid.push(`${k} ${why}`) });
   const outbox = new OutboxStore(store.kv, store.repo.index);
   const clock = new Clock();
   const sender = new ScriptedSender();
   const delivered: string[] = [];
   const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: opts.maxAttempts ?? 5, ...(opts.giveUpAfterMs === undefined ? {} : { giveUpAfterMs: opts.giveUpAfterMs }), onDelivered: (e) => delivered.push(e.key) });
   worker.register(sender);
-  return { store, outbox, clock, sender, worker, delivered };
+  return { store, outbox, clock, sender, worker, delivered, invalid };
 }
 
 test('outbox: enqueue is idempotent by key, also after delivery', async () => {
@@ -120,6 +121,32 @@ test('outbox: an entry persisted but not indexed before a crash is indexed by th
   assert.equal((await outbox.enqueue([item('crash')], clock.now())).length, 0);
   assert.equal((await worker.drainOnce()).delivered, 1);
   assert.deepEqual(sender.sent, ['42:crash']);
+});
+
+test('outbox: a pending entry that cannot be read stays indexed, is reported each pass and is delivered once readable', async () => {
+  const { store, outbox, clock, worker, sender, invalid } = await setup();
+  await outbox.enqueue([item('newer'), item('broken'), item('fine')], clock.now());
+  const newer = outboxKey('abc123', 'newer');
+  const broken = outboxKey('abc123', 'broken');
+  const readable = await outbox.get(newer);
+  // Written by a newer replica (a schema version this one does not know), and not JSON at all.
+  await store.kv.keyv.set(`o:${newer}`, { v: 2, ...readable, extra: 'from the future' });
+  await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set(`certwatch:o:${broken}`, '{"value": {"v": 1');
+  assert.equal((await worker.drainOnce()).delivered, 1);
+  assert.deepEqual(sender.sent, ['42:fine']);
+  assert.match(invalid.join('\n'), new RegExp(`o:${newer} v:`));
+  assert.match(invalid.join('\n'), new RegExp(`o:${broken} not valid JSON`));
+  // Still indexed: the next pass reports them again instead of having forgotten them.
+  invalid.length = 0;
+  assert.equal((await worker.drainOnce()).delivered, 0);
+  assert.equal(invalid.length, 2);
+  assert.deepEqual((await store.repo.index.readOwn('outbox')).sort(), [newer, broken].sort());
+  // Once the entries read again (the newer replica is back, an operator repaired one), they go out.
+  await store.kv.keyv.set(`o:${newer}`, { v: 1, ...readable });
+  await store.kv.keyv.set(`o:${broken}`, { v: 1, ...readable, key: broken, message: { title: 'broken' } });
+  assert.equal((await worker.drainOnce()).delivered, 2);
+  assert.deepEqual(sender.sent, ['42:fine', '42:newer', '42:broken']);
+  assert.deepEqual(await store.repo.index.readOwn('outbox'), []);
 });
 
 test('outbox: the running worker delivers right after kick() and stops cleanly', async () => {
