@@ -183,7 +183,9 @@ export class MailDomainRepository {
   /** One channel's domains (threads share their channel's), or all; sorted by domain. */
   async list(channel?: ChannelRef): Promise<MailDomainRecord[]> {
     const name = channel === undefined ? 'mdomains' : `mchan:${channelKey(channel)}`;
-    const ids = await this.index.read(name);
+    const read = await this.index.readChecked(name);
+    let ids = read.ids;
+    if (read.damaged && channel !== undefined) ids = await this.rebuildChannelIndex(name, channel, ids);
     const rows = await this.kv.getMany(
       ids.map((id) => `md:${id}`),
       storedRecordSchema,
@@ -198,6 +200,28 @@ export class MailDomainRepository {
       if (drop.length > 0) await this.index.remove(name, ...drop);
     }
     return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.id.localeCompare(b.id));
+  }
+
+  /**
+   * A bucket of a channel index could not be read (reported already), or was rewritten while
+   * unreadable (segments.ts, "Damage"): its ids are recovered from the all-domains index by the
+   * records' own channel and written back to this replica's segment, as KeyvRepository does for
+   * targets. Without it one garbage bucket hid the channel's domains from `list` for good.
+   */
+  private async rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
+    const all = await this.index.read('mdomains');
+    const have = new Set(known);
+    const candidates = all.filter((id) => !have.has(id));
+    const records = await this.kv.getMany(
+      candidates.map((id) => `md:${id}`),
+      storedRecordSchema,
+    );
+    const key = channelKey(channel);
+    const found = candidates.filter((_, i) => records[i] !== undefined && channelKey(records[i]!.channel) === key);
+    if (found.length > 0) await this.index.add(name, ...found);
+    // Every id the damaged buckets hid is back: reads need not rebuild again.
+    await this.index.repaired(name);
+    return [...known, ...found];
   }
 
   async getState(id: string): Promise<MailDomainState | undefined> {

@@ -8,6 +8,7 @@ import type { TargetRecord } from '../../src/core/services.ts';
 import { parseTarget } from '../../src/probe/target.ts';
 import { makeResult } from '../commands/fakes.ts';
 import { KeyvRepository, openStore, type Store } from '../../src/store/index.ts';
+import { MailDomainRepository, type MailDomainRecord } from '../../src/store/mail-domains.ts';
 
 const defaults = { thresholds: [30, 14, 7, 3, 1], failAfter: 2, digest: false };
 const chanA: ChannelRef = { platform: 'telegram', channelId: '-100123', threadId: '7' };
@@ -15,6 +16,10 @@ const chanB: ChannelRef = { platform: 'slack', channelId: 'C0B' };
 
 function record(id: string, input: string, channel: ChannelRef): TargetRecord {
   return { id, target: parseTarget(input), channel, addedBy: { id: 'u1', name: 'ann' }, addedAt: '2026-01-01T00:00:00.000Z' };
+}
+
+function mailDomain(id: string, domain: string, channel: ChannelRef): MailDomainRecord {
+  return { id, domain, channel, addedBy: { id: 'u1', name: 'ann' }, addedAt: '2026-01-01T00:00:00.000Z' };
 }
 
 const dirs: string[] = [];
@@ -113,6 +118,42 @@ for (const [name, url] of backends) {
       await store.repo.addTarget(record(late, 'late.example.com', chanA));
       assert.match(invalid.join('\n'), new RegExp(`ix:chan:telegram:-100123:r1:${bucket} not valid JSON`));
       assert.deepEqual((await store.repo.listTargets(chanA)).map((r) => r.id), [...ids, late].sort());
+      await store.close();
+    });
+
+    test(`${name}: garbage in one mail-domain channel index bucket does not hide the channel's domains`, async () => {
+      const { store, invalid } = await open();
+      const domains = new MailDomainRepository(store.kv, store.repo.index);
+      const ids = ['mmmm01', 'mmmm02', 'mmmm03', 'mmmm04'];
+      for (const id of ids) await domains.add(mailDomain(id, `${id}.example.com`, chanA));
+      await domains.add(mailDomain('mmmm05', 'other.example.com', chanB));
+      const { bucketOf } = await import('../../src/store/segments.ts');
+      await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set(`certwatch:ix:mchan:telegram:-100123:r1:${bucketOf('mmmm02')}`, 'garbage');
+      assert.deepEqual((await domains.list(chanA)).map((r) => r.id), ids);
+      assert.match(invalid.join('\n'), /ix:mchan:telegram:-100123:r1:\d+ not valid JSON/);
+      // The index was rebuilt: the next read finds every id without the fallback.
+      invalid.length = 0;
+      assert.deepEqual((await domains.list(chanA)).map((r) => r.id), ids);
+      assert.deepEqual(invalid, []);
+      assert.deepEqual((await domains.list(chanB)).map((r) => r.id), ['mmmm05']);
+      await store.close();
+    });
+
+    test(`${name}: an add into an unreadable mail-domain channel index bucket does not hide the domains that bucket held`, async () => {
+      const { store, invalid } = await open();
+      const domains = new MailDomainRepository(store.kv, store.repo.index);
+      const ids = ['nnnn01', 'nnnn02', 'nnnn03'];
+      for (const id of ids) await domains.add(mailDomain(id, `${id}.example.com`, chanA));
+      const { bucketOf } = await import('../../src/store/segments.ts');
+      const bucket = bucketOf('nnnn02');
+      await (store.kv.keyv.store as { set(k: string, v: string): Promise<unknown> }).set(`certwatch:ix:mchan:telegram:-100123:r1:${bucket}`, 'garbage');
+      // A new domain whose id falls in the same bucket, added before anyone lists the channel.
+      let n = 0;
+      while (bucketOf(`nn${String(n).padStart(4, '0')}`) !== bucket) n++;
+      const late = `nn${String(n).padStart(4, '0')}`;
+      await domains.add(mailDomain(late, 'late.example.com', chanA));
+      assert.match(invalid.join('\n'), new RegExp(`ix:mchan:telegram:-100123:r1:${bucket} not valid JSON`));
+      assert.deepEqual((await domains.list(chanA)).map((r) => r.id).sort(), [...ids, late].sort());
       await store.close();
     });
 
