@@ -13,7 +13,7 @@ import type { MailReport } from '../mail/check.ts';
 import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
-import { channelKey, strip } from './repository.ts';
+import { channelKey, recoverChannelIndex, strip } from './repository.ts';
 import { alertStateSchema, channelRefSchema, entryId, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, thresholds, userRefSchema, v, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
 
@@ -202,26 +202,8 @@ export class MailDomainRepository {
     return out.sort((a, b) => a.domain.localeCompare(b.domain) || a.id.localeCompare(b.id));
   }
 
-  /**
-   * A bucket of a channel index could not be read (reported already), or was rewritten while
-   * unreadable (segments.ts, "Damage"): its ids are recovered from the all-domains index by the
-   * records' own channel and written back to this replica's segment, as KeyvRepository does for
-   * targets. Without it one garbage bucket hid the channel's domains from `list` for good.
-   */
-  private async rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
-    const all = await this.index.read('mdomains');
-    const have = new Set(known);
-    const candidates = all.filter((id) => !have.has(id));
-    const records = await this.kv.getMany(
-      candidates.map((id) => `md:${id}`),
-      storedRecordSchema,
-    );
-    const key = channelKey(channel);
-    const found = candidates.filter((_, i) => records[i] !== undefined && channelKey(records[i]!.channel) === key);
-    if (found.length > 0) await this.index.add(name, ...found);
-    // Every id the damaged buckets hid is back: reads need not rebuild again.
-    await this.index.repaired(name);
-    return [...known, ...found];
+  private rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
+    return recoverChannelIndex({ kv: this.kv, index: this.index, all: 'mdomains', name, prefix: 'md:', schema: storedRecordSchema, channel, known });
   }
 
   async getState(id: string): Promise<MailDomainState | undefined> {

@@ -5,6 +5,7 @@
 // Index segments are explained in segments.ts. Nothing here iterates keys, so the same code
 // runs on SQLite, PostgreSQL and Redis.
 import { randomInt } from 'node:crypto';
+import type { z } from 'zod';
 import type { ChannelRef } from '../chat/types.ts';
 import type { ChannelSettings, LatestResults, TargetRecord, TargetRepository } from '../core/services.ts';
 import type { Target } from '../probe/target.ts';
@@ -22,6 +23,38 @@ import { SegmentIndex } from './segments.ts';
 /** The channel part that owns targets and settings: a Telegram chat or Slack channel (topics share it). */
 export function channelKey(channel: ChannelRef): string {
   return `${channel.platform}:${channel.channelId}`;
+}
+
+/**
+ * A channel index whose buckets could not be read (reported already), or were rewritten while
+ * unreadable (segments.ts, "Damage"): the ids it lost are recovered from the all-entries index
+ * `all` by the records' own channel, written back to this replica's segment, and the index is
+ * marked repaired. One garbage bucket must not hide a channel's targets or mail domains from
+ * list and check. Used for targets (here) and mail domains (mail-domains.ts).
+ */
+export async function recoverChannelIndex<S extends z.ZodType<{ channel: ChannelRef }>>(o: {
+  kv: TypedKv;
+  index: SegmentIndex;
+  all: string;
+  name: string;
+  /** Record key prefix ("t:", "md:"). */
+  prefix: string;
+  schema: S;
+  channel: ChannelRef;
+  known: readonly string[];
+}): Promise<string[]> {
+  const have = new Set(o.known);
+  const candidates = (await o.index.read(o.all)).filter((id) => !have.has(id));
+  const records = await o.kv.getMany(candidates.map((id) => `${o.prefix}${id}`), o.schema);
+  const key = channelKey(o.channel);
+  const found = candidates.filter((_, i) => {
+    const r = records[i] as { channel: ChannelRef } | undefined;
+    return r !== undefined && channelKey(r.channel) === key;
+  });
+  if (found.length > 0) await o.index.add(o.name, ...found);
+  // Every id the damaged buckets hid is back: reads need not rebuild again.
+  await o.index.repaired(o.name);
+  return [...o.known, ...found];
 }
 
 const ID_ALPHABET = 'abcdefghijkmnpqrstuvwxyz23456789';
@@ -172,26 +205,8 @@ export class KeyvRepository implements TargetRepository {
     await this.kv.set(`s:${channelKey(channel)}`, { v: SCHEMA_VERSION, ...settings });
   }
 
-  /**
-   * A bucket of a channel index could not be read (reported already), or was rewritten while
-   * unreadable (segments.ts, "Damage"): its ids are recovered
-   * from the all-targets index by the records' own channel and written back to this replica's
-   * segment, so one garbage bucket does not hide the channel's targets from /list and /check.
-   */
-  private async rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
-    const all = await this.index.read('targets');
-    const have = new Set(known);
-    const candidates = all.filter((id) => !have.has(id));
-    const records = await this.kv.getMany(
-      candidates.map((id) => `t:${id}`),
-      storedTargetSchema,
-    );
-    const key = channelKey(channel);
-    const found = candidates.filter((_, i) => records[i] !== undefined && channelKey(records[i]!.channel) === key);
-    if (found.length > 0) await this.index.add(name, ...found);
-    // Every id the damaged buckets hid is back: reads need not rebuild again.
-    await this.index.repaired(name);
-    return [...known, ...found];
+  private rebuildChannelIndex(name: string, channel: ChannelRef, known: readonly string[]): Promise<string[]> {
+    return recoverChannelIndex({ kv: this.kv, index: this.index, all: 'targets', name, prefix: 't:', schema: storedTargetSchema, channel, known });
   }
 
   private async pruneGone(name: string, gone: string[]): Promise<void> {
