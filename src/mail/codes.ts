@@ -8,6 +8,8 @@ export const mailProblemCodes = [
   'DNS_FAILED',
   /** The domain publishes a null MX (RFC 7505): it accepts no mail. A note, not a fault. */
   'NULL_MX',
+  /** A null MX published beside other MX records (RFC 7505 section 3 forbids it); senders use the others. */
+  'NULL_MX_MIXED',
   /** No MX record: mail goes to the domain's own A/AAAA (RFC 5321 section 5.1). */
   'NO_MX',
   /** No TLSA record of the chain the server sent matches (RFC 7672 section 3): critical. */

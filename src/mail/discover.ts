@@ -62,6 +62,13 @@ export async function discover(domain: string, dns: DnsResolver, signal?: AbortS
       findings.push({ code: 'NULL_MX', severity: 'note', message: `${domain} publishes a null MX (RFC 7505): it accepts no mail` });
     } else {
       out.source = 'mx';
+      // RFC 7505 section 3: a domain with a null MX MUST NOT publish other MX records. Senders
+      // skip the "." and deliver to the others, so it is a misconfiguration, not lost mail.
+      if (mx.records.some((r) => r.exchange === '')) {
+        // Sorted, so a resolver rotating the RRset does not change the message run after run.
+        const listed = [...mx.records].sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange)).map((r) => `MX ${r.preference} ${r.exchange === '' ? '.' : r.exchange}`).join(', ');
+        findings.push({ code: 'NULL_MX_MIXED', severity: 'warning', message: `${domain} publishes a null MX beside other MX records (${listed}); RFC 7505 section 3 forbids it, and senders use the others` });
+      }
       const hosts = mx.records.filter((r) => r.exchange !== '').sort((a, b) => a.preference - b.preference || a.exchange.localeCompare(b.exchange));
       const seen = new Set<string>();
       for (const r of hosts) {

@@ -45,3 +45,19 @@ describe('mail discovery: a domain that does not resolve', () => {
     assert.deepEqual(found.services, []);
   });
 });
+
+describe('mail discovery: a null MX beside other MX records', () => {
+  it('discover: a null MX published with other MX records is a NULL_MX_MIXED warning naming them, and the other hosts are kept as senders use them (RFC 7505 section 3)', async () => {
+    const mixed: DnsResolver = {
+      async query<T extends RecordType>(name: string, type: T): Promise<DnsResult<T>> {
+        if (type === 'MX') return { ok: true, name, type, records: [{ preference: 10, exchange: 'mx.example.test' }, { preference: 0, exchange: '' }] as RecordData[T][], authenticated: false, ttl: 300 };
+        return { ok: false, name, type, code: 'NODATA', message: 'no records', authenticated: false, ttl: 300 };
+      },
+    };
+    const found = await discover('example.test', mixed);
+    assert.equal(found.source, 'mx');
+    assert.deepEqual(found.mx, [{ host: 'mx.example.test', preference: 10 }]);
+    assert.deepEqual(found.findings.map((f) => [f.code, f.severity]), [['NULL_MX_MIXED', 'warning']]);
+    assert.match(found.findings[0]!.message, /\(MX 0 \., MX 10 mx\.example\.test\)/);
+  });
+});
