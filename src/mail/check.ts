@@ -109,12 +109,19 @@ export async function checkMailDomain(domain: string, deps: MailCheckDeps): Prom
     const target = hostTarget(() => parseTarget(`${s.scheme}://${s.host}:${s.port}`), `SRV ${s.service}.${domain}`, s.host, unusable);
     if (target !== null) specs.push({ role: 'service', label: s.service, target, dane: false });
   }
-  const [hosts, sts, tlsRpt] = await Promise.all([
+  const [hosts, sts, tlsRptTxt] = await Promise.all([
     Promise.all(specs.map((h) => checkHost(prober, h, deps))),
     found.source === 'null-mx' ? Promise.resolve({ state: { state: 'none' } as MtaStsState, findings: [] as MailFinding[] }) : mtaSts(domain, deps),
-    deps.dns.query(`_smtp._tls.${domain}`, 'TXT', deps.signal).then((r) => (r.ok ? parseTlsRpt(r.records) : { state: 'none' as const })),
+    deps.dns.query(`_smtp._tls.${domain}`, 'TXT', deps.signal),
   ]);
   const findings = [...found.findings, ...unusable, ...sts.findings];
+  // A failed lookup is not "no TLS-RPT": it is reported like a failed `_mta-sts` lookup.
+  let tlsRpt: TlsRpt = { state: 'none' };
+  if (tlsRptTxt.ok) tlsRpt = parseTlsRpt(tlsRptTxt.records);
+  else if (!isNegative(tlsRptTxt)) {
+    tlsRpt = { state: 'unavailable' };
+    findings.push(dnsFinding(tlsRptTxt, `TXT _smtp._tls.${domain}`));
+  }
   if (tlsRpt.state === 'invalid') findings.push({ code: 'TLSRPT_INVALID', severity: 'warning', message: `_smtp._tls.${domain}: ${tlsRpt.error}` });
   if (sts.state.policy !== undefined && sts.state.policy.mode !== 'none') applyPolicy(sts.state.policy, hosts);
   for (const h of hosts) h.status = worstStatus([h.status, ...h.findings.map(severityStatus)]);

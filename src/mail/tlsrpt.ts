@@ -1,7 +1,7 @@
 // TLS-RPT (RFC 8460 section 3): the `_smtp._tls` TXT record.
 
-/** The outcome of reading the TLS-RPT record. */
-export type TlsRpt = { state: 'none' } | { state: 'valid'; rua: string[] } | { state: 'invalid'; error: string };
+/** The outcome of reading the TLS-RPT record; `unavailable` when its lookup failed (SERVFAIL, timeout). */
+export type TlsRpt = { state: 'none' } | { state: 'unavailable' } | { state: 'valid'; rua: string[] } | { state: 'invalid'; error: string };
 
 /** Parses the `_smtp._tls` TXT records: exactly one `v=TLSRPTv1;` record with an `rua=` of mailto: or https: URIs. */
 export function parseTlsRpt(txts: readonly string[]): TlsRpt {

@@ -28,7 +28,7 @@ export function stateToReport(record: MailDomainRecord, s: MailDomainState): Mai
     failedLookups: [],
     hosts: s.hosts.map(toMailHost),
     mtaSts: { state: s.mtaSts.state, ...(s.mtaSts.id === undefined ? {} : { id: s.mtaSts.id }), ...(policy === undefined ? {} : { policy }) },
-    tlsRpt: s.tlsRpt === 'valid' ? { state: 'valid', rua: [] } : s.tlsRpt === 'invalid' ? { state: 'invalid', error: '' } : { state: 'none' },
+    tlsRpt: s.tlsRpt === 'valid' ? { state: 'valid', rua: [] } : s.tlsRpt === 'invalid' ? { state: 'invalid', error: '' } : { state: s.tlsRpt },
     findings: s.findings,
   };
 }

@@ -97,7 +97,7 @@ export interface MailDomainState {
   /** Domain-level findings (discovery, MTA-STS, TLS-RPT). */
   findings: MailFinding[];
   mtaSts: { state: 'none' | 'invalid' | 'unavailable' | 'valid'; id?: string; mode?: 'enforce' | 'testing' | 'none' };
-  tlsRpt: 'none' | 'valid' | 'invalid';
+  tlsRpt: 'none' | 'unavailable' | 'valid' | 'invalid';
   hosts: WatchedHost[];
   /** Alert policy memory per host key, plus `domain` for the domain-level findings. */
   alerts: Record<string, AlertState>;
@@ -112,7 +112,7 @@ const stateFields = {
   source: z.enum(['mx', 'null-mx', 'implicit', 'none']),
   findings: z.array(findingSchema).max(64),
   mtaSts: z.object({ state: z.enum(['none', 'invalid', 'unavailable', 'valid']), id: z.string().max(64).optional(), mode: z.enum(['enforce', 'testing', 'none']).optional() }),
-  tlsRpt: z.enum(['none', 'valid', 'invalid']),
+  tlsRpt: z.enum(['none', 'unavailable', 'valid', 'invalid']),
   hosts: z.array(hostSchema).max(64),
   alerts: z.record(z.string(), alertStateSchema),
   episodes: z.record(z.string(), z.number().int().min(0)),

@@ -220,6 +220,18 @@ describe('mail domain check', () => {
     assert.deepEqual(codes(r), ['MTA_STS_INVALID', 'TLSRPT_INVALID']);
   });
 
+  it('mail: a TLS-RPT lookup that fails is DNS_FAILED naming the cause, while NODATA is no TLS-RPT', async () => {
+    setZone({ ...base(), 'TXT _smtp._tls.example.test': { rcode: 'SERVFAIL' } });
+    const r = await checkMailDomain('example.test', deps());
+    assert.equal(r.tlsRpt.state, 'unavailable');
+    assert.deepEqual(r.findings.map((f) => [f.code, f.severity]), [['DNS_FAILED', 'critical']]);
+    assert.match(r.findings[0]!.message, /^TXT _smtp\._tls\.example\.test: SERVFAIL/);
+    setZone({ ...base(), 'TXT _smtp._tls.example.test': { answers: [] } });
+    const none = await checkMailDomain('example.test', deps());
+    assert.equal(none.tlsRpt.state, 'none');
+    assert.deepEqual(codes(none), []);
+  });
+
   it('mail: a null MX (RFC 7505) is a note and nothing is probed', async () => {
     setZone({ 'MX example.test': { answers: [rr('MX', 'example.test', { preference: 0, exchange: '.' })] } });
     const r = await checkMailDomain('example.test', deps());
