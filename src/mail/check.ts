@@ -1,6 +1,7 @@
 // One mail domain checked end to end: discovery, then every host probed in parallel (MX on
-// port 25 with SMTP STARTTLS and SNI = the MX name; SRV services on their ports), DANE per
-// MX, MTA-STS and TLS-RPT, all as one small tree of results and findings.
+// port 25 with SMTP STARTTLS and SNI = the MX name, or the TLSA base domain when DANE applies;
+// SRV services on their ports), DANE per MX, MTA-STS and TLS-RPT, all as one small tree of
+// results and findings.
 import { createHash, X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import type { TrustStore } from '../cert/trust.ts';
@@ -167,8 +168,12 @@ function hostTarget(make: () => Target, what: string, host: string, findings: Ma
 
 async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Promise<MailHost> {
   const chains = new Map<string, readonly Buffer[]>();
-  const tlsaP = h.dane ? lookupTlsa(deps.dns, h.target.host, deps.signal) : null;
+  // The TLSA lookup comes first: it decides the SNI (RFC 7672 section 8.1: a DANE client sends
+  // the TLSA base domain, the expanded name for a secure CNAME with TLSA records there).
+  const daneLookup = h.dane ? await lookupTlsa(deps.dns, h.target.host, deps.signal) : null;
+  const daneApplies = daneLookup !== null && daneLookup.ctx.addressesSecure && daneLookup.tlsa.ok && daneLookup.tlsa.authenticated;
   const results = await prober.probe(h.target, {
+    ...(daneApplies && daneLookup.ctx.base !== h.target.servername ? { sni: daneLookup.ctx.base } : {}),
     timeoutMs: deps.timeoutMs,
     warnDays: deps.warnDays,
     critDays: deps.critDays,
@@ -180,8 +185,8 @@ async function checkHost(prober: Prober, h: HostSpec, deps: MailCheckDeps): Prom
   });
   const findings: MailFinding[] = [];
   let dane: DaneResult | null = null;
-  if (tlsaP !== null) {
-    const { tlsa, ctx } = await tlsaP;
+  if (daneLookup !== null) {
+    const { tlsa, ctx } = daneLookup;
     // Each address may serve another chain: the worst verdict over them is the host's.
     const verdicts = [...chains.entries()].map(([address, chain]) => ({ address, v: evaluateDane(tlsa, chain, h.target.host, ctx) }));
     const order: DaneResult['state'][] = ['mismatch', 'error', 'unusable', 'match', 'unsigned', 'none'];

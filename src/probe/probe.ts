@@ -40,6 +40,8 @@ export interface ProbeOptions {
   onChain?: (address: string, chain: readonly Buffer[]) => void;
   /** false skips revocation and AIA even when the prober has a Revocation service (--no-revocation). */
   revocation?: boolean;
+  /** SNI to send instead of `target.servername`, which certificates are still checked against (DANE: RFC 7672 section 8.1). */
+  sni?: string;
 }
 
 /** Long-lived probe dependencies, built once by the composition root. */
@@ -158,7 +160,7 @@ export class Prober {
       }
       const t1 = performance.now();
       const revocation = opts.revocation === false ? undefined : this.deps.revocation;
-      const capture = await handshake(socket, target.servername, this.context, signal, dialect !== null);
+      const capture = await handshake(socket, opts.sni ?? target.servername, this.context, signal, dialect !== null);
       timings.tlsMs = elapsed(t1);
       opts.onChain?.(addr.address, capture.chain);
       timings.totalMs = elapsed(started) + dnsMs;

@@ -4,15 +4,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { startFakeServer, type FakeServer, type FakeTls } from './fake-server.ts';
 
-/** An SMTP server speaking just enough ESMTP to reach STARTTLS. */
-export function startSmtpTls(tls: FakeTls, name = 'mx.example.test'): Promise<FakeServer> {
+/** An SMTP server speaking just enough ESMTP to reach STARTTLS; `onSni` gets the SNI each client sent. */
+export function startSmtpTls(tls: FakeTls, name = 'mx.example.test', onSni?: (sni: string | false) => void): Promise<FakeServer> {
   return startFakeServer(async (conn) => {
     conn.write(`220 ${name} ESMTP fake\r\n`);
     await conn.readLine();
     conn.write(`250-${name}\r\n250-PIPELINING\r\n250 STARTTLS\r\n`);
     await conn.readLine();
     conn.write('220 2.0.0 Ready to start TLS\r\n');
-    conn.startTls(tls);
+    const secure = conn.startTls(tls);
+    // Node types TLSSocket.servername only on the client side; the server side sets it too.
+    if (onSni !== undefined) secure.once('secure', () => onSni((secure as unknown as { servername: string | false }).servername));
   });
 }
 

@@ -158,6 +158,30 @@ describe('mail domain check', () => {
     assert.deepEqual(codes(back), []);
   });
 
+  it('mail: for an MX name that is a secure CNAME with DANE records at the expanded name, the SNI sent is that TLSA base domain (RFC 7672 section 8.1); without DANE it is the MX name', async () => {
+    const sni: (string | false)[] = [];
+    const aliasedSmtp = await startSmtpTls(creds(mx1, inter), 'mx1.example.test', (name) => sni.push(name));
+    try {
+      const aliased = (ad: boolean): Record<string, FakeAnswer> => ({
+        'MX example.test': { ad: true, answers: [rr('MX', 'example.test', { preference: 10, exchange: 'mx1.example.test' })] },
+        'A mx1.example.test': { ad, answers: [rr('CNAME', 'mx1.example.test', 'real1.example.test'), rr('A', 'real1.example.test', '127.0.0.1')] },
+        'AAAA mx1.example.test': { ad, answers: [rr('CNAME', 'mx1.example.test', 'real1.example.test')] },
+        'TLSA _25._tcp.real1.example.test': { ...tlsa('_25._tcp.real1.example.test', 3, 1, 1, sha256(spki(mx1))), ad },
+      });
+      setZone(aliased(true));
+      const r = await checkMailDomain('example.test', deps({ smtpPort: () => aliasedSmtp.port }));
+      assert.equal(r.hosts[0]!.dane?.state, 'match');
+      assert.deepEqual(sni, ['real1.example.test']);
+      assert.equal(r.hosts[0]!.results[0]?.hostnameMatch, true, 'the certificate is still checked against the MX name');
+      sni.length = 0;
+      setZone(aliased(false));
+      await checkMailDomain('example.test', deps({ smtpPort: () => aliasedSmtp.port }));
+      assert.deepEqual(sni, ['mx1.example.test'], 'DANE does not apply to unsigned names');
+    } finally {
+      await aliasedSmtp.close();
+    }
+  });
+
   it('mail: a TLSA lookup that fails is DNS_FAILED naming SERVFAIL', async () => {
     setZone({ ...base(), 'TLSA _25._tcp.mx1.example.test': { rcode: 'SERVFAIL' } });
     const r = await checkMailDomain('example.test', deps());
