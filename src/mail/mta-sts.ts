@@ -106,18 +106,32 @@ export async function fetchPolicy(domain: string, f: PolicyFetch): Promise<strin
     const why = !a.ok ? a.code : 'no address';
     throw new Error(`cannot resolve ${host} (${why})`);
   }
-  let address: string | undefined;
-  let blocked = '';
+  // The HTTPS clients senders fetch with try the host's next address when one cannot be
+  // connected to, so a dead first address is no missing policy. All within the one deadline;
+  // each address passes the SSRF policy first. TLS, HTTP and content failures are the host's
+  // answer: no retry.
+  const skipped: string[] = [];
+  let connectTried = false;
   for (const addr of addresses) {
     const reason = f.addressPolicy?.({ address: addr, family: isIP(addr) === 6 ? 6 : 4 }) ?? null;
-    if (reason === null) {
-      address = addr;
-      break;
+    if (reason !== null) {
+      skipped.push(`${addr} is not allowed (${reason})`);
+      continue;
     }
-    blocked = reason;
+    try {
+      return await get(host, addr, f, deadline);
+    } catch (err) {
+      if (!(err instanceof ConnectError) || deadline.aborted) throw err;
+      connectTried = true;
+      skipped.push(`${addr}: ${err.message}`);
+    }
   }
-  if (address === undefined) throw new Error(`${host} is not allowed: ${blocked}`);
-  return get(host, address, f, deadline);
+  throw new Error(connectTried ? `cannot connect to ${host}: ${skipped.join('; ')}` : `${host} is not allowed: ${skipped.join('; ')}`);
+}
+
+/** The TCP connection to one address failed: the next address may be tried. */
+class ConnectError extends Error {
+  readonly code = 'CONNECT_FAILED';
 }
 
 function get(host: string, address: string, f: PolicyFetch, signal: AbortSignal): Promise<string> {
@@ -134,7 +148,10 @@ function get(host: string, address: string, f: PolicyFetch, signal: AbortSignal)
       agent: false,
       signal,
     });
+    let connected = false;
+    req.on('socket', (socket) => socket.once('connect', () => (connected = true)));
     req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!connected && !signal.aborted) return reject(new ConnectError(`${err.code ?? ''} ${err.message}`.trim(), { cause: err }));
       const what = signal.aborted ? `no policy from ${host} within the deadline` : `HTTPS to ${host} failed: ${err.code ?? ''} ${err.message}`.trim();
       reject(new Error(what));
     });

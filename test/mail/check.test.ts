@@ -231,6 +231,19 @@ describe('mail domain check', () => {
     }
   });
 
+  it('mail: the MTA-STS policy is fetched from the next address of the policy host when the first refuses the connection, each address under the SSRF policy', async () => {
+    // Nothing listens on 127.0.0.2 at the policy port, so the first address refuses.
+    setZone({ ...base(), 'A mta-sts.example.test': { answers: [rr('A', 'mta-sts.example.test', '127.0.0.2'), rr('A', 'mta-sts.example.test', '127.0.0.1')] }, 'TXT _mta-sts.example.test': { answers: [rr('TXT', '_mta-sts.example.test', ['v=STSv1; id=1'])] } });
+    const r = await checkMailDomain('example.test', deps());
+    assert.equal(r.mtaSts.state, 'valid', JSON.stringify(r.findings));
+    assert.deepEqual(codes(r), []);
+    // Only the refusing address allowed: the failure names both, the refusal and the block.
+    const blocked = await checkMailDomain('example.test', deps({ addressPolicy: (a) => (a.address === '127.0.0.2' ? null : 'not on the list') }));
+    const f = blocked.findings.find((x) => x.code === 'MTA_STS_UNAVAILABLE');
+    assert.match(f?.message ?? '', /127\.0\.0\.2.*ECONNREFUSED/);
+    assert.match(f?.message ?? '', /127\.0\.0\.1 is not allowed \(not on the list\)/);
+  });
+
   it('mail: the SSRF policy blocks loopback MX hosts and the policy host', async () => {
     setZone({ ...base(), 'TXT _mta-sts.example.test': { answers: [rr('TXT', '_mta-sts.example.test', ['v=STSv1; id=1'])] } });
     const r = await checkMailDomain('example.test', deps({ addressPolicy: createAddressPolicy() }));
