@@ -1,7 +1,7 @@
 // Reads a certificate's TBS fields and extensions once (RFC 5280 sections 4.1 and 4.2) with the
 // bounded DER reader. Never throws: what cannot be read becomes a `defects` entry, each one a
 // short sentence naming the rule, so the judge can say what is wrong instead of crashing.
-import { children, content, decodeBool, decodeOid, decodeSmallInt, DerError, encoding, readTlv, signedParts, type Tlv } from './der.ts';
+import { children, content, decodeBool, decodeOid, decodeSmallInt, decodeTime, DerError, encoding, readTlv, signedParts, type Tlv } from './der.ts';
 import { decodeGeneralName, decodeName, type GeneralName, type NameAttribute } from './general-names.ts';
 
 export const OID = {
@@ -88,6 +88,8 @@ export interface Parsed {
   crlDistributionPoints: string[] | null;
   /** What is wrong with the serial number (RFC 5280 section 4.1.2.2), or null. Kept apart: six Mozilla roots have serial 0. */
   serialDefect: string | null;
+  /** How notBefore and notAfter break RFC 5280 section 4.1.2.5's two forms. Kept apart: anchors are not checked for it. */
+  timeDefects: string[];
   /** Encoding and profile rules broken by this certificate alone, as short sentences. */
   defects: string[];
 }
@@ -114,6 +116,7 @@ export function parseCertificate(der: Uint8Array): Parsed {
     serial: new Uint8Array(),
     crlDistributionPoints: null,
     serialDefect: null,
+    timeDefects: [],
     defects: [],
   };
   try {
@@ -137,7 +140,7 @@ function readTbs(der: Uint8Array, p: Parsed): void {
   const serial = need(fields[i++], 0x02, 'serialNumber');
   const innerAlg = need(fields[i++], 0x30, 'signature');
   const issuer = need(fields[i++], 0x30, 'issuer');
-  need(fields[i++], 0x30, 'validity');
+  const validity = need(fields[i++], 0x30, 'validity');
   const subject = need(fields[i++], 0x30, 'subject');
   const spki = need(fields[i++], 0x30, 'subjectPublicKeyInfo');
   p.issuerDer = encoding(der, issuer);
@@ -150,6 +153,7 @@ function readTbs(der: Uint8Array, p: Parsed): void {
   if (p.version !== 3) p.defects.push(`it is an X.509 version ${p.version} certificate (version 3 is required, CABF 7.1.1)`);
   p.serial = content(der, serial);
   serialRules(p.serial, p);
+  validityRules(der, validity, p);
   if (Buffer.compare(encoding(der, innerAlg), encoding(der, outerAlg)) !== 0) {
     p.defects.push('its two signatureAlgorithm fields differ (RFC 5280 section 4.1.1.2)');
   }
@@ -181,6 +185,48 @@ function serialRules(bytes: Uint8Array, p: Parsed): void {
   if ((first & 0x80) !== 0) p.serialDefect = 'its serial number is negative (RFC 5280 section 4.1.2.2)';
   else if (bytes.every((b) => b === 0)) p.serialDefect = 'its serial number is zero (RFC 5280 section 4.1.2.2)';
   else if (octets > 20) p.serialDefect = `its serial number is ${octets} octets long (at most 20, RFC 5280 section 4.1.2.2)`;
+}
+
+/**
+ * RFC 5280 section 4.1.2.5: UTCTime as YYMMDDHHMMSSZ for years through 2049, GeneralizedTime
+ * as YYYYMMDDHHMMSSZ from 2050: seconds present, no fractions, no offset but "Z". OpenSSL and
+ * node:crypto read fractions and +hhmm offsets; webpki and mozilla::pkix refuse the
+ * certificate, and pyca cryptography's verifier refuses GeneralizedTime before 2050.
+ */
+function validityRules(der: Uint8Array, validity: Tlv, p: Parsed): void {
+  const times = children(der, validity);
+  if (times.length !== 2) {
+    p.timeDefects.push(`its validity holds ${times.length} times instead of notBefore and notAfter (RFC 5280 section 4.1.2.5)`);
+    return;
+  }
+  times.forEach((t, k) => {
+    const why = timeDefect(der, t);
+    if (why !== null) p.timeDefects.push(`its ${k === 0 ? 'notBefore' : 'notAfter'} ${why}`);
+  });
+}
+
+function timeDefect(der: Uint8Array, t: Tlv): string | null {
+  const raw = Buffer.from(content(der, t)).toString('latin1');
+  const shown = /^[\x20-\x7e]{1,24}$/.test(raw) ? `"${raw}"` : `of ${raw.length} bytes`;
+  if (t.tag === 0x17) {
+    if (/^\d{12}Z$/.test(raw) && validDate(der, t)) return null;
+    return `is the UTCTime ${shown}, not YYMMDDHHMMSSZ (RFC 5280 section 4.1.2.5.1: seconds present, no fractional seconds, "Z" only)`;
+  }
+  if (t.tag === 0x18) {
+    if (!/^\d{14}Z$/.test(raw) || !validDate(der, t)) return `is the GeneralizedTime ${shown}, not YYYYMMDDHHMMSSZ (RFC 5280 section 4.1.2.5.2: seconds present, no fractional seconds, "Z" only)`;
+    if (Number(raw.slice(0, 4)) < 2050) return `is the GeneralizedTime ${shown}, for a year before 2050, which must be a UTCTime (RFC 5280 section 4.1.2.5)`;
+    return null;
+  }
+  return `is neither a UTCTime nor a GeneralizedTime (RFC 5280 section 4.1.2.5)`;
+}
+
+function validDate(der: Uint8Array, t: Tlv): boolean {
+  try {
+    decodeTime(der, t);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function readSpki(der: Uint8Array, spki: Tlv, p: Parsed): void {

@@ -38,6 +38,7 @@ function leafFindings(leaf: Cert): Finding[] {
   const ca = p.basicConstraints?.ca === true;
   if (p.nameConstraints !== null && !ca) out.push(malformed(`${name} carries nameConstraints, which only CA certificates may (RFC 5280 section 4.2.1.10)`));
   if (p.serialDefect !== null) out.push(malformed(`${name}: ${p.serialDefect}`));
+  for (const d of p.timeDefects) out.push(malformed(`${name}: ${d}`));
   if (!leaf.selfSigned && p.authorityKeyId?.keyId == null) {
     out.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
   }
@@ -227,6 +228,8 @@ function caStatic(ca: Cert, role: 'intermediate' | 'root'): CaStatic {
   if (p.subjectEmpty) tail.push(malformed(`${name} is a CA with an empty subject (RFC 5280 section 4.1.2.6)`));
   if (p.subjectKeyId === null) tail.push(malformed(`${name} has no subjectKeyIdentifier (RFC 5280 section 4.2.1.2)`));
   if (role !== 'root' && p.serialDefect !== null) tail.push(malformed(`${name}: ${p.serialDefect}`));
+  // An anchor is a name and a key (RFC 5280 section 6.1.1 (d)): webpki never reads its validity.
+  if (role !== 'root') for (const d of p.timeDefects) tail.push(malformed(`${name}: ${d}`));
   const aki = p.authorityKeyId;
   // An anchor is a name and a key (RFC 5280 section 6.1.1 (d)): how it names its own issuer does not matter.
   if (role !== 'root' && !ca.selfSigned && aki?.keyId == null) tail.push(malformed(`${name} has no authorityKeyIdentifier key identifier (RFC 5280 section 4.2.1.1)`));
