@@ -1,14 +1,17 @@
 import type { KeyObject } from 'node:crypto';
 
-/** A signature algorithm: its OpenSSL name and the digest it signs with. */
+import type { PssParams } from './der.ts';
+
+/** A signature algorithm: its OpenSSL name, the digest it signs with, and why clients refuse its parameters (null when they do not). */
 interface SignatureAlgorithm {
   name: string;
   hash: string | null;
+  unsupported: string | null;
 }
 
 // OpenSSL's names for the signature algorithms seen on the public internet (RFC 3279,
 // RFC 4055, RFC 5758, RFC 8410). RSASSA-PSS carries its digest in its parameters (pssDigests).
-const signatureAlgorithms: Record<string, SignatureAlgorithm> = {
+const signatureAlgorithms: Record<string, Omit<SignatureAlgorithm, 'unsupported'>> = {
   '1.2.840.113549.1.1.2': { name: 'md2WithRSAEncryption', hash: 'MD2' },
   '1.2.840.113549.1.1.3': { name: 'md4WithRSAEncryption', hash: 'MD4' },
   '1.2.840.113549.1.1.4': { name: 'md5WithRSAEncryption', hash: 'MD5' },
@@ -41,15 +44,40 @@ const pssDigests: Record<string, string> = {
 
 /**
  * Names and digest of a signature algorithm OID (the OID itself when unknown). For RSASSA-PSS
- * the digest is `pssHash`, the OID of its parameters' hashAlgorithm: a PSS signature over SHA-1
- * is as broken as sha1WithRSAEncryption (Chrome, Firefox and Go accept only SHA-256, -384 and
- * -512 in PSS; OpenSSL 3 refuses SHA-1 at its default security level).
+ * the digest is that of `pss`, its parameters: a PSS signature over SHA-1 is as broken as
+ * sha1WithRSAEncryption (WEAK_SIGNATURE; OpenSSL 3 refuses SHA-1 at its default security level).
  */
-export function signatureAlgorithm(oid: string | null, pssHash: string | null = null): SignatureAlgorithm {
-  if (oid === null) return { name: 'unknown', hash: null };
+export function signatureAlgorithm(oid: string | null, pss: PssParams | null = null): SignatureAlgorithm {
+  if (oid === null) return { name: 'unknown', hash: null, unsupported: null };
   const known = signatureAlgorithms[oid] ?? { name: oid, hash: null };
-  return oid === '1.2.840.113549.1.1.10' && pssHash !== null ? { name: known.name, hash: pssDigests[pssHash] ?? null } : known;
+  if (oid !== pssOid) return { ...known, unsupported: null };
+  const hash = pss === null ? null : (pssDigests[pss.hash] ?? null);
+  return { name: known.name, hash, unsupported: pssRejection(pss, hash) };
 }
+
+const pssOid = '1.2.840.113549.1.1.10';
+const pssSaltBytes: Record<string, number> = { 'SHA-256': 32, 'SHA-384': 48, 'SHA-512': 64 };
+
+/**
+ * What makes RSASSA-PSS parameters other than the three sets webpki, Chrome and Go accept
+ * (hash SHA-256, -384 or -512 with NULL or absent parameters, MGF1 over the same hash, a salt
+ * as long as the digest, trailerField 1): they refuse anything else as an unsupported
+ * signature algorithm. Null for the standard sets, and for SHA-1 and MD5, which WEAK_SIGNATURE
+ * reports instead.
+ */
+function pssRejection(pss: PssParams | null, hash: string | null): string | null {
+  if (pss === null) return 'RSASSA-PSS with missing or unreadable parameters';
+  if (isWeakHash(hash)) return null;
+  const bytes = hash === null ? undefined : pssSaltBytes[hash];
+  if (bytes === undefined) return `RSASSA-PSS over ${hash ?? pss.hash}`;
+  if (!pss.hashParamsNull) return `RSASSA-PSS whose ${hash} identifier has parameters other than NULL`;
+  if (pss.mgf !== mgf1 || pss.mgfHash !== pss.hash || !pss.mgfHashParamsNull) return `RSASSA-PSS over ${hash} with a mask generation other than MGF1 over ${hash}`;
+  if (pss.salt !== bytes) return `RSASSA-PSS over ${hash} with a ${pss.salt ?? 'huge'}-byte salt (${bytes} bytes expected)`;
+  if (pss.trailer !== 1) return `RSASSA-PSS over ${hash} with trailerField ${pss.trailer ?? 'huge'} (only 1 is defined)`;
+  return null;
+}
+
+const mgf1 = '1.2.840.113549.1.1.8';
 
 /** Digests with practical collisions (SHAttered 2017 for SHA-1; MD5 since 2004). */
 export function isWeakHash(hash: string | null): boolean {

@@ -118,12 +118,32 @@ export function decodeSmallInt(bytes: Uint8Array): number {
   return v;
 }
 
+/** RSASSA-PSS-params (RFC 4055 section 3.1) as written; absent fields hold their defaults. */
+export interface PssParams {
+  /** hashAlgorithm's OID (SHA-1 when absent). */
+  hash: string;
+  /** hashAlgorithm's parameters are absent or NULL. */
+  hashParamsNull: boolean;
+  /** maskGenAlgorithm's OID (MGF1 when absent). */
+  mgf: string;
+  /** The digest MGF1 uses (SHA-1 when absent), null when it cannot be read. */
+  mgfHash: string | null;
+  mgfHashParamsNull: boolean;
+  /** saltLength (20 when absent), null when too large to read. */
+  salt: number | null;
+  /** trailerField (1 when absent), null when too large to read. */
+  trailer: number | null;
+}
+
+const sha1Oid = '1.3.14.3.2.26';
+const mgf1Oid = '1.2.840.113549.1.1.8';
+
 /**
- * The outer signatureAlgorithm of a certificate: its OID and, for RSASSA-PSS, the OID of the
- * digest in its parameters' hashAlgorithm [0] (RFC 4055 section 3.1: absent means SHA-1).
- * Null when it cannot be read.
+ * The outer signatureAlgorithm of a certificate: its OID and, for RSASSA-PSS, its parameters
+ * (`pss`, null when missing or unreadable) and the OID of their hashAlgorithm (RFC 4055
+ * section 3.1: absent means SHA-1). Null when it cannot be read.
  */
-export function signatureAlgorithmId(der: Uint8Array): { oid: string; pssHash: string | null } | null {
+export function signatureAlgorithmId(der: Uint8Array): { oid: string; pssHash: string | null; pss: PssParams | null } | null {
   try {
     const cert = readTlv(der, 0);
     if (cert.tag !== 0x30) return null;
@@ -133,14 +153,48 @@ export function signatureAlgorithmId(der: Uint8Array): { oid: string; pssHash: s
     const [oidT, params] = children(der, alg);
     if (oidT?.tag !== 0x06) return null;
     const oid = decodeOid(content(der, oidT));
-    if (oid !== '1.2.840.113549.1.1.10' || params?.tag !== 0x30) return { oid, pssHash: null };
-    const hashField = children(der, params).find((f) => f.tag === 0xa0);
-    if (hashField === undefined) return { oid, pssHash: '1.3.14.3.2.26' };
-    const [hashOid] = children(der, only(der, hashField.start, hashField.end, 0x30));
-    return { oid, pssHash: hashOid?.tag === 0x06 ? decodeOid(content(der, hashOid)) : null };
+    if (oid !== '1.2.840.113549.1.1.10' || params?.tag !== 0x30) return { oid, pssHash: null, pss: null };
+    let pss: PssParams | null = null;
+    try {
+      pss = pssParams(der, params);
+    } catch {
+      // Unreadable parameters: still RSASSA-PSS, with parameters no client accepts.
+    }
+    return { oid, pssHash: pss?.hash ?? null, pss };
   } catch {
     return null;
   }
+}
+
+function pssParams(der: Uint8Array, params: Tlv): PssParams | null {
+  const p: PssParams = { hash: sha1Oid, hashParamsNull: true, mgf: mgf1Oid, mgfHash: sha1Oid, mgfHashParamsNull: true, salt: 20, trailer: 1 };
+  let last = 0x9f;
+  for (const f of children(der, params)) {
+    // The fields are [0] to [3], each at most once and in order (DER, X.690 10.3).
+    if (f.tag < 0xa0 || f.tag > 0xa3 || f.tag <= last) return null;
+    last = f.tag;
+    const inner = only(der, f.start, f.end, f.tag <= 0xa1 ? 0x30 : 0x02);
+    if (f.tag === 0xa0) [p.hash, p.hashParamsNull] = algorithmId(der, inner);
+    else if (f.tag === 0xa1) {
+      const [mgfOid, mgfParams, extra] = children(der, inner);
+      if (mgfOid?.tag !== 0x06 || extra !== undefined) return null;
+      p.mgf = decodeOid(content(der, mgfOid));
+      [p.mgfHash, p.mgfHashParamsNull] = mgfParams?.tag === 0x30 ? algorithmId(der, mgfParams) : [null, false];
+    } else {
+      const bytes = content(der, inner);
+      const n = bytes.length <= 4 && (bytes[0]! & 0x80) === 0 ? decodeSmallInt(bytes) : null;
+      if (f.tag === 0xa2) p.salt = n;
+      else p.trailer = n;
+    }
+  }
+  return p;
+}
+
+/** An AlgorithmIdentifier's OID, and whether its parameters are absent or NULL. */
+function algorithmId(der: Uint8Array, seq: Tlv): [string, boolean] {
+  const [oid, params, extra] = children(der, seq);
+  if (oid?.tag !== 0x06 || extra !== undefined) throw new DerError('malformed AlgorithmIdentifier');
+  return [decodeOid(content(der, oid)), params === undefined || (params.tag === 0x05 && params.start === params.end)];
 }
 
 /**

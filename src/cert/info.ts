@@ -99,7 +99,7 @@ export class Cert {
   get signature(): ReturnType<typeof signatureAlgorithm> {
     if (this.sigMemo === undefined) {
       const id = signatureAlgorithmId(this.der);
-      this.sigMemo = signatureAlgorithm(id?.oid ?? null, id?.pssHash ?? null);
+      this.sigMemo = signatureAlgorithm(id?.oid ?? null, id?.pss ?? null);
     }
     return this.sigMemo;
   }
@@ -115,7 +115,9 @@ export class Cert {
     if (issuer.subjectId !== this.issuerId) return { named: false, verified: false };
     let r = this.issuerMemo.get(issuer);
     if (r === undefined) {
-      r = { named: true, verified: this.verifiedBy(issuer) };
+      // Parameters clients refuse (non-standard RSASSA-PSS) fail like a signature that does not
+      // verify, as webpki's UnsupportedSignatureAlgorithm does: no verify() is spent on them.
+      r = { named: true, verified: this.signature.unsupported === null && this.verifiedBy(issuer) };
       this.issuerMemo.set(issuer, r);
     }
     return r;

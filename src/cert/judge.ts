@@ -184,9 +184,15 @@ function pathProblems(path: CertPath, leaf: Cert, add: Add): void {
         add('UNTRUSTED', 'critical', `chain ends at intermediate certificate "${end.at.label}", issued by "${issuerLabel(end.at)}", which is not a trusted CA; ${privateCaAdvice} (a public CA's chain would need another intermediate)`);
       }
       return;
-    case 'bad-signature':
-      add('UNTRUSTED', 'critical', `signature on "${end.child.label}" does not verify with the key of its issuer "${end.issuer.label}"`);
+    case 'bad-signature': {
+      const odd = end.child.signature.unsupported;
+      if (odd !== null) {
+        add('UNTRUSTED', 'critical', `"${end.child.label}" is signed with ${odd}, which clients refuse as an unsupported signature algorithm (webpki, Chrome and Go accept RSASSA-PSS only over SHA-256, -384 or -512 with MGF1 over the same digest, a salt as long as the digest and trailerField 1)`);
+      } else {
+        add('UNTRUSTED', 'critical', `signature on "${end.child.label}" does not verify with the key of its issuer "${end.issuer.label}"`);
+      }
       return;
+    }
     case 'anchored':
       // Reached an anchor greedily though the search found no path: a signature did not verify.
       add('UNTRUSTED', 'critical', `no path from "${leaf.label}" to a trusted CA verifies`);

@@ -1,8 +1,9 @@
 // What the strictest clients (webpki, Go crypto/x509, mozilla::pkix) refuse although OpenSSL
-// and node:crypto read it: validity times outside RFC 5280's two forms.
+// and node:crypto read it: validity times outside RFC 5280's two forms, non-standard RSASSA-PSS
+// parameters.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { createPrivateKey, sign } from 'node:crypto';
+import { constants, createPrivateKey, sign } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { children, readTlv } from '../../src/cert/der.ts';
 import { judge } from '../../src/cert/judge.ts';
@@ -100,3 +101,38 @@ class X509Pem {
     this.pem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END CERTIFICATE-----\n`;
   }
 }
+
+/** RSASSA-PSS AlgorithmIdentifier (RFC 4055 section 3.1) over SHA-256 with the given salt; hash parameters NULL as webpki writes them. */
+function pssSha256(salt: number, trailer?: number): Uint8Array {
+  const sha256 = tlv(0x30, tlv(0x06, Buffer.from('608648016503040201', 'hex')), Buffer.from([0x05, 0x00]));
+  const mgf1 = tlv(0x30, tlv(0x06, Buffer.from('2a864886f70d010108', 'hex')), sha256);
+  const params = tlv(0x30, tlv(0xa0, sha256), tlv(0xa1, mgf1), tlv(0xa2, tlv(0x02, Buffer.from([salt]))), ...(trailer === undefined ? [] : [tlv(0xa3, tlv(0x02, Buffer.from([trailer])))]));
+  return tlv(0x30, tlv(0x06, Buffer.from('2a864886f70d01010a', 'hex')), params);
+}
+
+describe('RSASSA-PSS parameters', async () => {
+  const rsaRoot = await makeCa({ key: { type: 'rsa', bits: 2048 } });
+  const rsaTrust = TrustStore.fromPem(rsaRoot.certPem);
+  const base = await makeLeaf(rsaRoot, { pss: true, hash: 'SHA-256' });
+  const pss = (saltLength: number): Rebuild['signOptions'] => ({ padding: constants.RSA_PKCS1_PSS_PADDING, saltLength });
+
+  it('pss: SHA-256 with a 20-byte salt is refused like an unsupported signature algorithm (UNTRUSTED), saying why', () => {
+    const odd = rebuild(base, rsaRoot, { alg: pssSha256(20), signOptions: pss(20) });
+    const j = run([odd], rsaTrust);
+    assert.equal(j.trusted, false);
+    assert.deepEqual(codes(j), ['UNTRUSTED']);
+    assert.match(j.problems[0]!.message, /RSASSA-PSS over SHA-256 with a 20-byte salt .*unsupported signature algorithm/);
+  });
+
+  it('pss: the standard SHA-256 parameter set, rebuilt the same way, is accepted', () => {
+    const std = rebuild(base, rsaRoot, { alg: pssSha256(32), signOptions: pss(32) });
+    const j = run([std], rsaTrust);
+    assert.deepEqual(j.problems, []);
+    assert.equal(j.trusted, true);
+  });
+
+  it('pss: a trailerField other than 1 is refused', () => {
+    const odd = rebuild(base, rsaRoot, { alg: pssSha256(32, 2), signOptions: pss(32) });
+    assert.deepEqual(codes(run([odd], rsaTrust)), ['UNTRUSTED']);
+  });
+});
