@@ -60,7 +60,10 @@ export function judge(input: JudgeInput, trust: TrustStore): Judgement {
     if (chosen !== null) for (const f of crls.check(chosen.certs, chosen.anchor, now).unknown) add(f.code, severity, f.message);
   }
   const notes = commonName(leaf, chosen?.anchor ?? null, trust, add);
-  if (chosen !== null && trust.isPublic(chosen.anchor)) forbiddenPurposes(chosen.certs, chosen.anchor, trust, add);
+  if (chosen !== null && trust.isPublic(chosen.anchor)) {
+    forbiddenPurposes(chosen.certs, chosen.anchor, trust, add);
+    edwardsKeys(chosen.certs, chosen.anchor, trust, add);
+  }
   // Clients rely on the path they chose (the anchor is a name and a key): certificates sent
   // beside it, such as an old cross-certificate of the root, are never checked by them.
   weakness(chosen === null ? sent : [leaf, ...chosen.certs.slice(1)], add);
@@ -267,6 +270,23 @@ function forbiddenPurposes(certs: readonly Cert[], anchor: Cert, trust: TrustSto
     const who = i === 0 ? `server certificate "${c.label}"` : `intermediate certificate "${c.label}"`;
     const rule = i === 0 ? '7.1.2.7.10' : '7.1.2.10.6';
     add('WRONG_PURPOSE', 'critical', `${who} allows ${listed.join(', ')} in its extendedKeyUsage, which CABF ${rule} forbids beside serverAuth: a mis-issuance under the publicly trusted root "${anchor.label}" that the CA must revoke within 5 days (BR 4.9.1.1); replace it now`);
+  });
+}
+
+/**
+ * Under a bundled (public) root, an Ed25519 or Ed448 key on the leaf or an intermediate: CABF
+ * 6.1.5 and 7.1.3.1 allow RSA and ECDSA keys only, and Chrome, Firefox and Safari do not accept
+ * EdDSA certificates, so browsers refuse the server. WEAK_KEY is the code for a key clients do
+ * not accept (DSA, other curves). Under a private anchor Go, OpenSSL and rustls accept EdDSA:
+ * not checked. A cross-certificate of a root is left alone, as in forbiddenPurposes.
+ */
+function edwardsKeys(certs: readonly Cert[], anchor: Cert, trust: TrustStore, add: Add): void {
+  certs.forEach((c, i) => {
+    if (i > 0 && trust.anchorFor(c) !== null) return;
+    const { keyType } = c.key;
+    if (keyType !== 'Ed25519' && keyType !== 'Ed448') return;
+    const who = i === 0 ? `server certificate "${c.label}"` : `intermediate certificate "${c.label}"`;
+    add('WEAK_KEY', 'critical', `${who} has an ${keyType} key, which publicly trusted CAs may not issue (CABF 6.1.5 and 7.1.3.1 allow RSA and ECDSA keys only) and browsers do not accept, under the publicly trusted root "${anchor.label}"; replace it with an ECDSA or RSA key`);
   });
 }
 

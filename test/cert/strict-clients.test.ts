@@ -1,10 +1,11 @@
 // What the strictest clients (webpki, Go crypto/x509, mozilla::pkix) refuse although OpenSSL
 // and node:crypto read it: validity times outside RFC 5280's two forms, non-standard RSASSA-PSS
-// parameters.
+// parameters, Ed25519 keys under publicly trusted roots.
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { constants, createPrivateKey, sign } from 'node:crypto';
+import { constants, createPrivateKey, sign, webcrypto } from 'node:crypto';
 import { describe, it } from 'node:test';
+import * as x509 from '@peculiar/x509';
 import { children, readTlv } from '../../src/cert/der.ts';
 import { judge } from '../../src/cert/judge.ts';
 import { TrustStore } from '../../src/cert/trust.ts';
@@ -136,3 +137,30 @@ describe('RSASSA-PSS parameters', async () => {
     assert.deepEqual(codes(run([odd], rsaTrust)), ['UNTRUSTED']);
   });
 });
+
+describe('Ed25519 keys', async () => {
+  const root = await makeCa({ name: 'ed25519 tests root' });
+  const inter = await makeCa({ issuer: root, name: 'ed25519 tests intermediate' });
+  const ed = (await webcrypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify'])) as unknown as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: '7e02', subject: 'CN=localhost', issuer: inter.cert.subject, publicKey: ed.publicKey, signingKey: inter.keys.privateKey,
+    notBefore: new Date(Date.now() - DAY), notAfter: new Date(Date.now() + 90 * DAY),
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams,
+    extensions: [new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true), new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]), new x509.SubjectAlternativeNameExtension([{ type: 'dns', value: 'localhost' }]), await x509.AuthorityKeyIdentifierExtension.create(inter.keys.publicKey), await x509.SubjectKeyIdentifierExtension.create(ed.publicKey)],
+  });
+  const edLeaf = Buffer.from(cert.rawData);
+
+  it('ed25519: a leaf with an Ed25519 key under a publicly trusted root is WEAK_KEY, critical, citing CABF 6.1.5', () => {
+    const j = run([edLeaf, inter.der], TrustStore.fromBundle([root.certPem]));
+    assert.deepEqual(codes(j), ['WEAK_KEY']);
+    assert.equal(j.problems[0]!.severity, 'critical');
+    assert.match(j.problems[0]!.message, /Ed25519.*CABF.*6\.1\.5/);
+  });
+
+  it('ed25519: the same leaf under a private anchor (--ca) is accepted', () => {
+    const j = run([edLeaf, inter.der], TrustStore.fromPem(root.certPem));
+    assert.deepEqual(j.problems, []);
+    assert.equal(j.trusted, true);
+  });
+});
+
