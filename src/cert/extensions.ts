@@ -191,7 +191,7 @@ function serialRules(bytes: Uint8Array, p: Parsed): void {
  * RFC 5280 section 4.1.2.5: UTCTime as YYMMDDHHMMSSZ for years through 2049, GeneralizedTime
  * as YYYYMMDDHHMMSSZ from 2050: seconds present, no fractions, no offset but "Z". OpenSSL and
  * node:crypto read fractions and +hhmm offsets; webpki and mozilla::pkix refuse the
- * certificate, and pyca cryptography's verifier refuses GeneralizedTime before 2050.
+ * certificate. A GeneralizedTime before 2050 is accepted (see timeDefect).
  */
 function validityRules(der: Uint8Array, validity: Tlv, p: Parsed): void {
   const times = children(der, validity);
@@ -213,8 +213,9 @@ function timeDefect(der: Uint8Array, t: Tlv): string | null {
     return `is the UTCTime ${shown}, not YYMMDDHHMMSSZ (RFC 5280 section 4.1.2.5.1: seconds present, no fractional seconds, "Z" only)`;
   }
   if (t.tag === 0x18) {
+    // A GeneralizedTime for a year before 2050 breaks RFC 5280 too, but Go, webpki, Chrome and
+    // OpenSSL accept it (only pyca cryptography's verifier refuses): not a finding, no false alarm.
     if (!/^\d{14}Z$/.test(raw) || !validDate(der, t)) return `is the GeneralizedTime ${shown}, not YYYYMMDDHHMMSSZ (RFC 5280 section 4.1.2.5.2: seconds present, no fractional seconds, "Z" only)`;
-    if (Number(raw.slice(0, 4)) < 2050) return `is the GeneralizedTime ${shown}, for a year before 2050, which must be a UTCTime (RFC 5280 section 4.1.2.5)`;
     return null;
   }
   return `is neither a UTCTime nor a GeneralizedTime (RFC 5280 section 4.1.2.5)`;
