@@ -81,9 +81,9 @@ export class OutboxStore {
    * (`store.invalid_value`) and skipped, but stays indexed, like an unreadable target: dropping
    * it lost the alert for good, and a newer replica's entry must survive an older one. It is
    * delivered once it reads again. The worker only polls, so each costs one log line per poll
-   * interval, not a loop.
+   * interval, not a loop. The keys of those are added to `unreadable` when given.
    */
-  async pending(): Promise<OutboxEntry[]> {
+  async pending(unreadable?: string[]): Promise<OutboxEntry[]> {
     const keys = await this.index.readOwn(PENDING);
     const bad: string[] = [];
     const rows = await this.kv.getMany(
@@ -91,14 +91,15 @@ export class OutboxStore {
       storedOutboxEntrySchema,
       bad,
     );
-    const unreadable = new Set(bad);
+    const badKeys = new Set(bad);
     const out: OutboxEntry[] = [];
     const stale: string[] = [];
     rows.forEach((r, i) => {
       const key = keys[i]!;
       if (r !== undefined && r.state === 'pending') out.push(strip(r));
+      else if (badKeys.has(`o:${key}`)) unreadable?.push(key);
       // Gone, or readably delivered or failed: no longer pending.
-      else if (!unreadable.has(`o:${key}`)) stale.push(key);
+      else stale.push(key);
     });
     if (stale.length > 0) await this.index.remove(PENDING, ...stale);
     // Stable sort: equal timestamps keep index (insertion) order, i.e. decision order.

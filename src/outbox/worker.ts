@@ -105,7 +105,15 @@ export class OutboxWorker {
 
   private async drainPass(): Promise<DrainReport> {
     const report: DrainReport = { delivered: 0, retried: 0, failed: 0, pending: 0 };
-    const entries = await this.o.store.pending();
+    const remembered = [...this.accepted];
+    const unreadable: string[] = [];
+    const entries = await this.o.store.pending(unreadable);
+    // A remembered key whose entry left the pending index without our delivered mark (given up
+    // while its send was in doubt, or marked by a write whose answer was lost) is never looked
+    // up again: forget it, or the set grows for the life of the process. An entry that cannot
+    // be read is still pending and keeps its key.
+    const live = new Set([...entries.map((e) => e.key), ...unreadable]);
+    for (const key of remembered) if (!live.has(key)) this.accepted.delete(key);
     // After a transient failure, later messages to the same channel wait too (rate limits,
     // and keeping a channel's alerts in order).
     const held = new Set<string>();

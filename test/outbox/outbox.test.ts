@@ -297,3 +297,67 @@ test('outbox: a chat API outage longer than maxAttempts retries loses no message
   assert.equal((await worker.drainOnce()).delivered, 1);
   assert.deepEqual(sender.sent, ['42:during-a-long-outage']);
 });
+
+/** The worker's in-memory keys of sends the platform accepted but the store has not recorded. */
+function acceptedKeys(worker: OutboxWorker): ReadonlySet<string> {
+  return (worker as unknown as { accepted: Set<string> }).accepted;
+}
+
+test('outbox: a send accepted after the worker gave up on its entry is not remembered forever', async () => {
+  const { outbox, clock } = await setup();
+  const accepts: (() => void)[] = [];
+  const slow: ChannelSender = { platform: 'telegram', send: () => new Promise<void>((r) => accepts.push(r)) };
+  const worker = new OutboxWorker({ store: outbox, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 1, giveUpAfterMs: 0, sendTimeoutMs: 20 });
+  worker.register(slow);
+  const n = 5;
+  await outbox.enqueue(Array.from({ length: n }, (_, i) => item(`late-${i}`)), clock.now());
+  // Each send outlives the deadline and the entry is given up (maxAttempts 1)...
+  assert.deepEqual(await worker.drainOnce(), { delivered: 0, retried: 0, failed: n, pending: 0 });
+  // ...then the platform accepts them after all: the entries are failed, never pending again.
+  for (const accept of accepts) accept();
+  await new Promise((r) => setImmediate(r));
+  await worker.drainOnce();
+  assert.equal(acceptedKeys(worker).size, 0, 'keys of entries no longer pending are forgotten');
+});
+
+test('outbox: a delivered mark written but not taken off the index does not leave its key behind', async () => {
+  const { outbox, clock, sender } = await setup();
+  await outbox.enqueue([item('half-marked')], clock.now());
+  // The entry is written delivered, but the answer of the index update is lost (store timeout).
+  const halfMarked = new Proxy(outbox, {
+    get(target, prop, receiver) {
+      if (prop === 'markDelivered') {
+        return async (entry: Parameters<OutboxStore['markDelivered']>[0], now: Date) => {
+          await target.markDelivered(entry, now);
+          throw new Error('store unavailable: markDelivered got no answer');
+        };
+      }
+      const v = Reflect.get(target, prop, receiver);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+  const worker = new OutboxWorker({ store: halfMarked, log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5 });
+  worker.register(sender);
+  await assert.rejects(worker.drainOnce(), /store unavailable/);
+  assert.equal(acceptedKeys(worker).size, 1);
+  assert.deepEqual(await worker.drainOnce(), { delivered: 0, retried: 0, failed: 0, pending: 0 });
+  assert.equal(acceptedKeys(worker).size, 0);
+  assert.deepEqual(sender.sent, ['42:half-marked'], 'posted once');
+});
+
+test('outbox: an accepted entry that cannot be read for a while keeps its key and is not posted again', async () => {
+  const { store, outbox, clock, sender } = await setup();
+  await outbox.enqueue([item('unreadable-then-fine')], clock.now());
+  const worker = new OutboxWorker({ store: failing(outbox, 'markDelivered', 1), log, now: clock.now, random: () => 0, baseDelayMs: 1000, maxAttempts: 5 });
+  worker.register(sender);
+  await assert.rejects(worker.drainOnce(), /store unavailable/);
+  const key = outboxKey('abc123', 'unreadable-then-fine');
+  const readable = await outbox.get(key);
+  // Written by a newer replica: a schema version this one does not know.
+  await store.kv.keyv.set(`o:${key}`, { v: 2, ...readable });
+  assert.deepEqual(await worker.drainOnce(), { delivered: 0, retried: 0, failed: 0, pending: 0 });
+  assert.equal(acceptedKeys(worker).size, 1, 'still pending, only unreadable');
+  await store.kv.keyv.set(`o:${key}`, { v: 1, ...readable });
+  assert.deepEqual(await worker.drainOnce(), { delivered: 1, retried: 0, failed: 0, pending: 0 });
+  assert.deepEqual(sender.sent, ['42:unreadable-then-fine'], 'posted once');
+});
