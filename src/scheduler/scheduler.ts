@@ -87,6 +87,8 @@ export class Scheduler {
   private readonly sleep: Sleep;
   private readonly random: () => number;
   private current: Promise<RunReport | undefined> | null = null;
+  /** The digest being posted, if any: stop() waits for it (it writes to the outbox). */
+  private digesting: Promise<void> | null = null;
 
   private readonly o: SchedulerOptions;
 
@@ -263,11 +265,11 @@ export class Scheduler {
         cron.schedule(
           this.o.digestSchedule,
           async () => {
-            try {
-              await digest(this.now());
-            } catch (err) {
-              this.o.log.error({ err }, 'digest.failed');
-            }
+            if (this.abort.signal.aborted) return;
+            const posting = digest(this.now()).catch((err: unknown) => this.o.log.error({ err }, 'digest.failed'));
+            this.digesting = posting;
+            await posting;
+            if (this.digesting === posting) this.digesting = null;
           },
           { name: 'certwatch-digest', noOverlap: true, ...distributed },
         ),
@@ -276,11 +278,12 @@ export class Scheduler {
     void this.guarded('startup');
   }
 
-  /** Stops the cron tasks, aborts in-flight probes and waits for the run to wind down. */
+  /** Stops the cron tasks, aborts in-flight probes and waits for the run (and a digest) to wind down. */
   async stop(): Promise<void> {
     for (const t of this.tasks.splice(0)) await t.destroy();
     this.abort.abort();
-    await this.current?.catch(() => {});
+    // A digest being posted is not cut short: its outbox writes land before the store closes.
+    await Promise.all([this.current?.catch(() => {}), this.digesting]);
   }
 
   /** Completes when the run in progress (if any) ends. */

@@ -128,3 +128,23 @@ test('scheduler: replicas starting together run one startup catch-up between the
   assert.equal(new Set(calls).size, 6);
   await store.close();
 });
+
+test('scheduler: stop() waits for a digest in progress, so nothing is enqueued after the store is closed', async () => {
+  const { store, make } = await setup(0);
+  let begun!: () => void;
+  const started = new Promise<void>((r) => (begun = r));
+  let finished = false;
+  const s = make({
+    digestSchedule: '* * * * * *',
+    digest: async () => {
+      begun();
+      await new Promise((r) => setTimeout(r, 300));
+      finished = true;
+    },
+  });
+  s.start();
+  await started;
+  await s.stop();
+  assert.equal(finished, true, 'stop() returned while the digest was still enqueuing');
+  await store.close();
+});
