@@ -273,16 +273,31 @@ export async function startBot(config: Config, overrides: BotOverrides = {}): Pr
     const stop = (): Promise<void> =>
       (stopped ??= (async () => {
         log.info('bot.stopping');
-        consoleSession?.close();
+        // Every step runs even when one before it failed (the store must still close); the
+        // failures are logged and stop() rejects with them, so the exit status says so.
+        const failures: unknown[] = [];
+        const step = async (name: string, fn: () => unknown): Promise<void> => {
+          try {
+            await fn();
+          } catch (err) {
+            failures.push(err);
+            log.error({ err, step: name }, 'bot.stop_failed');
+          }
+        };
+        await step('console', () => consoleSession?.close());
         stopping.abort();
-        await scheduler.stop();
+        await step('scheduler', () => scheduler.stop());
         // Deliver what is due while the adapters are still connected; whatever is left (or a
         // send cut off here) stays pending and is delivered at the next start.
         await Promise.race([worker.drainOnce().catch(() => undefined), new Promise((r) => setTimeout(r, DRAIN_MS).unref())]);
-        await worker.stop(1000);
-        for (const c of cleanups.splice(0).reverse()) await c().catch((err: unknown) => log.warn({ err }, 'bot.stop_failed'));
-        await ops?.close();
-        await store.close();
+        await step('outbox', () => worker.stop(1000));
+        for (const c of cleanups.splice(0).reverse()) await step('adapter', c);
+        await step('ops', () => ops?.close());
+        await step('store', () => store.close());
+        if (failures.length > 0) {
+          log.error({ failed: failures.length }, 'bot.stopped_with_errors');
+          throw failures.length === 1 ? failures[0] : new AggregateError(failures, `${failures.length} shutdown steps failed`);
+        }
         log.info('bot.stopped');
       })());
 
@@ -329,7 +344,14 @@ export async function main(): Promise<void> {
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     if (bot === undefined) starting.abort();
-    else void bot.stop().then(() => process.exit(0));
+    else
+      void bot.stop().then(
+        () => process.exit(0),
+        (err: unknown) => {
+          process.stderr.write(fatalLine(`shutdown failed: ${messageOf(err)}`));
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));

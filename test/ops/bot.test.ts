@@ -73,3 +73,19 @@ test('bot: EXTRA_CA_FILE is read with a bound, so /dev/zero fails fast with a me
   assert.ok(process.memoryUsage().rss - before < 64 * 1024 * 1024, 'no large buffer was built');
   await assert.rejects(startBot(parseConfig({ STORE_URL: 'memory://', EXTRA_CA_FILE: '/nonexistent/ca.pem', CONSOLE: 'off' }), { log: createLogger({ level: 'silent' }), schedule: false }), /EXTRA_CA_FILE \/nonexistent\/ca\.pem: cannot read \(no such file\)/);
 });
+
+test('bot: a failing shutdown step does not skip the others: the store and the ops server still close, and stop() rejects', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'certwatch-bot-'));
+  try {
+    const config = parseConfig({ DATA_DIR: dir, HTTP_PORT: '0', HTTP_HOST: '127.0.0.1' });
+    const bot = await startBot(config, { probe, console: false, schedule: false, log: createLogger({ level: 'silent' }) });
+    bot.scheduler.stop = async () => {
+      throw new Error('scheduler stop failed');
+    };
+    await assert.rejects(bot.stop(), /scheduler stop failed/);
+    await assert.rejects(bot.store.kv.ping(), /after the store was closed/);
+    await assert.rejects(fetch(`http://127.0.0.1:${bot.httpPort}/healthz`), 'the ops server is closed');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
