@@ -151,13 +151,7 @@ export function handshake(
     };
     const onClose = (): void => {
       if (established) return finish(null);
-      if (chain !== null && chain.length > 0) {
-        return finish(
-          certRequested
-            ? { kind: 'client-certificate', alert: null, message: 'server asked for a client certificate and closed the connection without one' }
-            : { kind: 'during-handshake', alert: null, message: 'server closed the connection during the TLS handshake, after sending its certificate' },
-        );
-      }
+      if (chain !== null && chain.length > 0) return finish(endedAfterCertificate(certRequested, 'closed'));
       fail(new ProbeError('TLS_HANDSHAKE_FAILED', 'server closed the connection during the TLS handshake', { step: 'TLS handshake' }));
     };
     const onAbort = (): void => {
@@ -165,13 +159,7 @@ export function handshake(
       if (established) return finish(null);
       // The certificate is in hand: report it, and the stalled handshake as a finding, as for
       // a server that closes at the same point (onClose).
-      if (chain !== null && chain.length > 0) {
-        return finish(
-          certRequested
-            ? { kind: 'client-certificate', alert: null, message: 'server asked for a client certificate and stopped answering without one (no reply before the deadline)' }
-            : { kind: 'during-handshake', alert: null, message: 'server stopped answering during the TLS handshake, after sending its certificate (no reply before the deadline)' },
-        );
-      }
+      if (chain !== null && chain.length > 0) return finish(endedAfterCertificate(certRequested, 'stalled'));
       fail(new ProbeError('TIMEOUT', 'TLS handshake not finished before the deadline', { step: 'TLS handshake' }));
     };
     // Application data (an implicit-TLS greeting) or the server's close: the session works.
@@ -249,6 +237,19 @@ interface DetailedCert {
   raw: Buffer;
   fingerprint256: string;
   issuerCertificate?: DetailedCert;
+}
+
+/** A session the server ended without an alert after sending its certificate: by closing, or by going silent until the deadline. */
+function endedAfterCertificate(certRequested: boolean, how: 'closed' | 'stalled'): SessionFailure {
+  if (certRequested) {
+    const what = how === 'closed' ? 'closed the connection' : 'stopped answering';
+    return { kind: 'client-certificate', alert: null, message: `server asked for a client certificate and ${what} without one${how === 'stalled' ? ' (no reply before the deadline)' : ''}` };
+  }
+  const message =
+    how === 'closed'
+      ? 'server closed the connection during the TLS handshake, after sending its certificate'
+      : 'server stopped answering during the TLS handshake, after sending its certificate (no reply before the deadline)';
+  return { kind: 'during-handshake', alert: null, message };
 }
 
 /** Alert names (RFC 8446 section 6, RFC 5246 section 7.2) for the messages. */
