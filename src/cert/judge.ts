@@ -322,8 +322,8 @@ function legacyTls(version: string, add: Add): void {
 
 const severityRank: Record<Severity, number> = { warning: 0, critical: 1 };
 
-/** One problem per code: the worst severity, messages joined. */
-function mergeByCode(problems: Problem[]): Problem[] {
+/** One problem per code: the worst severity, messages joined (also for the revocation service's findings). */
+export function mergeByCode(problems: Problem[]): Problem[] {
   if (problems.length === 0) return problems;
   const byCode = new Map<Problem['code'], Problem>();
   for (const p of problems) {

@@ -9,7 +9,7 @@
 // completed it).
 import { createHash } from 'node:crypto';
 import type { Cert } from '../cert/info.ts';
-import { judge } from '../cert/judge.ts';
+import { judge, mergeByCode } from '../cert/judge.ts';
 import type { TrustStore } from '../cert/trust.ts';
 import type { Judgement, JudgeInput, Problem, Severity } from '../cert/types.ts';
 import { clip, FetchError, type HttpClient } from '../net/http-client.ts';
@@ -343,19 +343,3 @@ function walk(pool: readonly Cert[], trust: TrustStore): [Cert, Cert][] {
   }
   return out;
 }
-
-const rank: Record<Severity, number> = { warning: 0, critical: 1 };
-
-function mergeByCode(problems: Problem[]): Problem[] {
-  const byCode = new Map<Problem['code'], Problem>();
-  for (const p of problems) {
-    const prev = byCode.get(p.code);
-    if (prev === undefined) byCode.set(p.code, { ...p });
-    else {
-      if (!prev.message.split('; ').includes(p.message)) prev.message = `${prev.message}; ${p.message}`;
-      if (rank[p.severity] > rank[prev.severity]) prev.severity = p.severity;
-    }
-  }
-  return [...byCode.values()];
-}
-
