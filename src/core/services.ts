@@ -7,22 +7,26 @@ import type { ChannelRef, UserRef } from '../chat/types.ts';
 import type { MailReport } from '../mail/check.ts';
 import type { MailWatch } from '../mail/watch.ts';
 
-/** A monitored endpoint as stored (zod schema in src/store/schema.ts must match). */
-export interface TargetRecord {
+/** What every watched entry (a target, a mail domain) carries: `watchedEntryFields` in src/store/schema.ts must match. */
+export interface WatchedEntry {
   /** Short stable id shown to users, e.g. "k3x9p2". */
   id: string;
-  target: Target;
-  /** PEM of extra CA certificates trusted for this target only. */
-  caPem?: string;
   channel: ChannelRef;
   addedBy: UserRef;
   /** ISO 8601 */
   addedAt: string;
   label?: string;
-  /** Per-target alert thresholds in days (overrides the channel's). */
+  /** Per-entry alert thresholds in days (overrides the channel's). */
   thresholds?: number[];
   /** ISO 8601; alerts are quiet until then. */
   mutedUntil?: string;
+}
+
+/** A monitored endpoint as stored (zod schema in src/store/schema.ts must match). */
+export interface TargetRecord extends WatchedEntry {
+  target: Target;
+  /** PEM of extra CA certificates trusted for this target only. */
+  caPem?: string;
 }
 
 /** Latest outcome for one target: one result per address. */

@@ -7,39 +7,24 @@
 // other's changes. Ids share the targets' alphabet and space (a new id is free in both).
 import { randomInt } from 'node:crypto';
 import { z } from 'zod';
-import type { ChannelRef, UserRef } from '../chat/types.ts';
+import type { ChannelRef } from '../chat/types.ts';
+import type { WatchedEntry } from '../core/services.ts';
 import { mailProblemCodes, type MailFinding } from '../mail/codes.ts';
 import type { MailReport } from '../mail/check.ts';
 import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
 import { channelKey, recoverChannelIndex, strip } from './repository.ts';
-import { alertStateSchema, channelRefSchema, entryId, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, thresholds, userRefSchema, v, type AlertState } from './schema.ts';
+import { alertStateSchema, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, v, watchedEntryFields, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
 
 /** A watched mail domain as the commands see it. */
-export interface MailDomainRecord {
-  id: string;
+export interface MailDomainRecord extends WatchedEntry {
   /** Lower-case ASCII (punycode) domain. */
   domain: string;
-  channel: ChannelRef;
-  addedBy: UserRef;
-  addedAt: string;
-  label?: string;
-  thresholds?: number[];
-  mutedUntil?: string;
 }
 
-const recordFields = {
-  id: entryId,
-  domain: z.string().min(1).max(253),
-  channel: channelRefSchema,
-  addedBy: userRefSchema,
-  addedAt: iso,
-  label: z.string().max(200).optional(),
-  thresholds: thresholds.optional(),
-  mutedUntil: iso.optional(),
-};
+const recordFields = { ...watchedEntryFields, domain: z.string().min(1).max(253) };
 const storedRecordSchema = z.object({ v, ...recordFields });
 
 const findingSchema: z.ZodType<MailFinding> = z.object({

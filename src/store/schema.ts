@@ -37,16 +37,21 @@ export const targetSchema: z.ZodType<Target> = z.object({
 
 export const thresholds = z.array(z.number().int().min(0).max(3650)).max(20);
 
-const targetRecordFields = {
+/** What every watched entry (a target, a mail domain) carries besides what it watches: owner, label, thresholds, mute. */
+export const watchedEntryFields = {
   id: entryId,
-  target: targetSchema,
-  caPem: z.string().max(200_000).optional(),
   channel: channelRefSchema,
   addedBy: userRefSchema,
   addedAt: iso,
   label: z.string().max(200).optional(),
   thresholds: thresholds.optional(),
   mutedUntil: iso.optional(),
+};
+
+const targetRecordFields = {
+  ...watchedEntryFields,
+  target: targetSchema,
+  caPem: z.string().max(200_000).optional(),
 };
 export const targetRecordSchema: z.ZodType<TargetRecord> = z.object(targetRecordFields);
 /** A stored target: the record plus its schema version. */
