@@ -14,7 +14,7 @@ import type { MailReport } from '../mail/check.ts';
 import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
-import { channelKey, recoverChannelIndex, strip } from './repository.ts';
+import { channelKey, readMany, recoverChannelIndex, strip } from './repository.ts';
 import { alertStateSchema, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, v, watchedEntryFields, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
 
@@ -195,16 +195,8 @@ export class MailDomainRepository {
     return strip(await this.kv.get(`mds:${id}`, storedStateSchema));
   }
 
-  async getStates(ids: readonly string[]): Promise<Map<string, MailDomainState>> {
-    const rows = await this.kv.getMany(
-      ids.map((id) => `mds:${id}`),
-      storedStateSchema,
-    );
-    const out = new Map<string, MailDomainState>();
-    rows.forEach((r, i) => {
-      if (r !== undefined) out.set(ids[i]!, strip(r));
-    });
-    return out;
+  getStates(ids: readonly string[]): Promise<Map<string, MailDomainState>> {
+    return readMany(this.kv, 'mds:', ids, storedStateSchema);
   }
 
   async putState(state: MailDomainState): Promise<void> {

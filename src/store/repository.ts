@@ -172,16 +172,8 @@ export class KeyvRepository implements TargetRepository {
   }
 
   /** Latest results for many targets at once (missing ones are absent from the map). */
-  async getLatestMany(targetIds: readonly string[]): Promise<Map<string, LatestResults>> {
-    const rows = await this.kv.getMany(
-      targetIds.map((id) => `l:${id}`),
-      storedLatestSchema,
-    );
-    const out = new Map<string, LatestResults>();
-    rows.forEach((r, i) => {
-      if (r !== undefined) out.set(targetIds[i]!, strip(r));
-    });
-    return out;
+  getLatestMany(targetIds: readonly string[]): Promise<Map<string, LatestResults>> {
+    return readMany(this.kv, 'l:', targetIds, storedLatestSchema);
   }
 
   async recordLatest(latest: LatestResults): Promise<void> {
@@ -219,6 +211,19 @@ export class KeyvRepository implements TargetRepository {
 }
 
 /** A stored value without its schema version. */
+/** The stored values of `ids` under `prefix`, by id, without their version; missing or unreadable ones are absent. */
+export async function readMany<S extends z.ZodType<{ v: number }>>(kv: TypedKv, prefix: string, ids: readonly string[], schema: S): Promise<Map<string, Omit<z.infer<S>, 'v'>>> {
+  const rows = await kv.getMany(
+    ids.map((id) => `${prefix}${id}`),
+    schema,
+  );
+  const out = new Map<string, Omit<z.infer<S>, 'v'>>();
+  rows.forEach((r, i) => {
+    if (r !== undefined) out.set(ids[i]!, strip(r as z.infer<S>));
+  });
+  return out;
+}
+
 export function strip<T extends { v: number }>(value: T): Omit<T, 'v'>;
 export function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined;
 export function strip<T extends { v: number }>(value: T | undefined): Omit<T, 'v'> | undefined {
