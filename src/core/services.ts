@@ -7,7 +7,7 @@ import type { ChannelRef, UserRef } from '../chat/types.ts';
 import type { MailReport } from '../mail/check.ts';
 import type { MailWatch } from '../mail/watch.ts';
 
-/** What every watched entry (a target, a mail domain) carries: `watchedEntryFields` in src/store/schema.ts must match. */
+/** What every watched entry (a target, a mail domain) carries: `entryId` and `watchedEntryFields` in src/store/schema.ts must match. */
 export interface WatchedEntry {
   /** Short stable id shown to users, e.g. "k3x9p2". */
   id: string;

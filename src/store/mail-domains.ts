@@ -15,7 +15,7 @@ import type { ProbeResult, Status } from '../probe/result.ts';
 import type { Target } from '../probe/target.ts';
 import type { TypedKv } from './kv.ts';
 import { channelKey, readMany, recoverChannelIndex, strip } from './repository.ts';
-import { alertStateSchema, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, v, watchedEntryFields, type AlertState } from './schema.ts';
+import { alertStateSchema, entryId, iso, probeResultSchema, SCHEMA_VERSION, status, targetSchema, v, watchedEntryFields, type AlertState } from './schema.ts';
 import type { SegmentIndex } from './segments.ts';
 
 /** A watched mail domain as the commands see it. */
@@ -24,7 +24,8 @@ export interface MailDomainRecord extends WatchedEntry {
   domain: string;
 }
 
-const recordFields = { ...watchedEntryFields, domain: z.string().min(1).max(253) };
+// Field order is validation order (id, domain, then the owner fields), as before the fields were shared.
+const recordFields = { id: entryId, domain: z.string().min(1).max(253), ...watchedEntryFields };
 const storedRecordSchema = z.object({ v, ...recordFields });
 
 const findingSchema: z.ZodType<MailFinding> = z.object({

@@ -37,9 +37,8 @@ export const targetSchema: z.ZodType<Target> = z.object({
 
 export const thresholds = z.array(z.number().int().min(0).max(3650)).max(20);
 
-/** What every watched entry (a target, a mail domain) carries besides what it watches: owner, label, thresholds, mute. */
+/** What every watched entry (a target, a mail domain) carries after its id and what it watches: owner, label, thresholds, mute. */
 export const watchedEntryFields = {
-  id: entryId,
   channel: channelRefSchema,
   addedBy: userRefSchema,
   addedAt: iso,
@@ -48,10 +47,13 @@ export const watchedEntryFields = {
   mutedUntil: iso.optional(),
 };
 
+// Field order is validation order: the first problem reported for a bad record names `target`
+// before the owner fields, as it always has (the store's tests and logs read it).
 const targetRecordFields = {
-  ...watchedEntryFields,
+  id: entryId,
   target: targetSchema,
   caPem: z.string().max(200_000).optional(),
+  ...watchedEntryFields,
 };
 export const targetRecordSchema: z.ZodType<TargetRecord> = z.object(targetRecordFields);
 /** A stored target: the record plus its schema version. */
